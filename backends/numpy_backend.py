@@ -1,0 +1,43 @@
+"""The default backend: NumPy arrays on the CPU."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class NumpyBackend:
+    name = "numpy"
+
+    def __init__(self) -> None:
+        self.xp = np
+        self.fused: dict[str, Any] = {}
+
+    def asarray(self, data: Any, dtype: Any = None) -> np.ndarray:
+        return np.asarray(data, dtype=None if dtype is None else self.dtype(dtype))
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        return np.array(array, copy=True)
+
+    def dtype(self, name: Any) -> np.dtype:
+        return np.dtype(name)
+
+    def is_floating(self, dtype: Any) -> bool:
+        return np.issubdtype(dtype, np.floating)
+
+    def dtype_name(self, dtype: Any) -> str:
+        return np.dtype(dtype).name
+
+    def is_array(self, obj: Any) -> bool:
+        return isinstance(obj, np.ndarray)
+
+    def scatter_add(self, shape: tuple[int, ...], index: Any, values: Any) -> np.ndarray:
+        out = np.zeros(shape, dtype=values.dtype)
+        np.add.at(out, index, values)
+        return out
+
+    def normal(self, rng: np.random.Generator, shape, dtype, std: float = 1.0) -> np.ndarray:
+        return (rng.standard_normal(shape) * std).astype(dtype)
+
+    def uniform(self, rng: np.random.Generator, shape, dtype, low: float, high: float) -> np.ndarray:
+        return rng.uniform(low, high, size=shape).astype(dtype)

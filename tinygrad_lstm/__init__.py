@@ -1,0 +1,24 @@
+"""tinygrad_lstm: a small tape-based autodiff engine for learning and running BPTT.
+
+    import tinygrad_lstm as tl
+    x = tl.tensor([[1.0, 2.0]], requires_grad=True)
+    y = tl.tanh(x @ x.T).sum()
+    y.backward(); x.grad
+"""
+from . import backends, ops, tape
+from .autograd import grad
+from .backends import available_backends, get_backend, register_backend
+from .functions import concat, exp, log, matmul, mul, relu, sigmoid, split, stack, tanh
+from .gradcheck import GradcheckError, gradcheck
+from .printing import format_tape, print_tape
+from .tape import detect_anomaly, enable_grad, no_grad, scope
+from .tensor import Tensor, tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "grad", "no_grad", "enable_grad", "detect_anomaly", "scope",
+    "concat", "stack", "split", "matmul", "sigmoid", "tanh", "exp", "log", "relu", "mul",
+    "gradcheck", "GradcheckError", "format_tape", "print_tape", "get_backend",
+    "register_backend", "available_backends", "backends", "ops", "tape",
+]

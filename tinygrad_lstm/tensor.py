@@ -1,0 +1,342 @@
+"""Tensor: an array, the backend it lives on, its gradient, and its place in the graph.
+
+Contract.
+- `tl.tensor(data, requires_grad=False, dtype=None, backend=None)` copies `data`. NumPy
+  input keeps its dtype; Python floats become float32 and Python ints int64. Only floating
+  tensors can require a gradient.
+- Every operator and function goes through `apply(op_name, tensors, params)`: it checks
+  that the inputs share one backend and one dtype, runs the op's forward on the raw
+  arrays, and, when grad mode is on and an input requires grad, records the op on the tape.
+- Python scalars on either side of an operator become constants of the tensor's dtype.
+- In-place methods (`add_`, `sub_`, `mul_`, `copy_`, `zero_`) run without recording and
+  bump the tensor's version, so a backward that needs the old values fails loudly.
+"""
+from __future__ import annotations
+
+import numbers
+import weakref
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import tape
+from .backends import Backend, get_backend
+from .ops import OPS
+
+
+def _describe_dtype(t: "Tensor") -> str:
+    return t.backend.dtype_name(t.data.dtype)
+
+
+def _check_inputs(name: str, tensors: Sequence["Tensor"], float_only: bool) -> Backend:
+    bk = tensors[0].backend
+    for t in tensors[1:]:
+        if t.backend is not bk:
+            raise TypeError(f"{name}: inputs live on different backends, '{bk.name}' and "
+                            f"'{t.backend.name}'; move one with .to('{bk.name}') first")
+    first = tensors[0].data.dtype
+    for t in tensors:
+        if float_only and not bk.is_floating(t.data.dtype):
+            raise TypeError(f"{name}: needs floating-point input, got {_describe_dtype(t)} of "
+                            f"shape {t.shape}; convert with .float() or create it with "
+                            f"dtype='float32'")
+        if t.data.dtype != first:
+            raise TypeError(f"{name}: inputs have different dtypes, {_describe_dtype(tensors[0])} "
+                            f"and {_describe_dtype(t)}; convert one with .float() (float32) "
+                            f"or .double() (float64)")
+    return bk
+
+
+def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
+    """Run the registered op `name` on tensors and record it when gradients are needed."""
+    opdef = OPS[name]
+    params = params or {}
+    bk = _check_inputs(name, tensors, opdef.float_only)
+    out, vjp = opdef.fn(bk, *(t.data for t in tensors), **params)
+    needs = tape.is_grad_enabled() and any(t.requires_grad for t in tensors)
+    outs = tuple(out) if opdef.multi_output else (out,)
+    # NumPy reductions to 0-d give scalars, not arrays; keep every tensor's data an array.
+    results = tuple(Tensor._wrap(o if bk.is_array(o) else bk.xp.asarray(o), bk, needs) for o in outs)
+    if needs:
+        rec = tape.record(name, tuple(t._ensure_node() for t in tensors),
+                          tuple(r._node for r in results), vjp, params, opdef.multi_output)
+        if tape.is_anomaly_enabled():
+            for r in results:
+                tape._check_finite(bk, r.data, rec, "the output")
+    return results if opdef.multi_output else results[0]
+
+
+class Tensor:
+    """A backend array with autodiff bookkeeping. Create with `tl.tensor(...)`."""
+
+    __slots__ = ("data", "backend", "grad", "_node", "_requires_grad", "__weakref__")
+    __array_priority__ = 100  # numpy scalars on the left defer to our operators
+
+    def __init__(self, data: Any, backend: Backend, requires_grad: bool = False) -> None:
+        self.data = data
+        self.backend = backend
+        self.grad: Tensor | None = None
+        self._node: tape.Node | None = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, data: Any, backend: Backend, needs_grad: bool) -> "Tensor":
+        t = cls.__new__(cls)
+        t.data, t.backend, t.grad, t._requires_grad = data, backend, None, needs_grad
+        t._node = tape.Node(data.shape, data.dtype, True) if needs_grad else None
+        return t
+
+    def _ensure_node(self) -> tape.Node:
+        if self._node is None:
+            self._node = tape.Node(self.data.shape, self.data.dtype, self._requires_grad)
+        return self._node
+
+    # ---- autodiff state -------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and not self.backend.is_floating(self.data.dtype):
+            raise TypeError(f"requires_grad: only floating-point tensors can require "
+                            f"gradients, this one is {_describe_dtype(self)}; create it with "
+                            f"dtype='float32' or 'float64'")
+        if self._node is not None and self._node.record is not None:
+            raise RuntimeError("requires_grad: can only be changed on leaf tensors; "
+                               "use .detach() to get a leaf")
+        self._requires_grad = bool(value)
+        node = self._ensure_node()
+        node.requires_grad = bool(value)
+        node.leaf = weakref.ref(self) if value else None
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None or self._node.record is None
+
+    @property
+    def name(self) -> str | None:
+        """Label of a leaf (parameters get their module names), used by the tape and renderer."""
+        return self._node.name if self._node is not None else None
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._ensure_node().name = value
+
+    def _accumulate_grad(self, g: Any) -> None:
+        if self.grad is None:
+            self.grad = Tensor(g, self.backend)
+        else:
+            self.grad = Tensor(self.grad.data + g, self.backend)
+
+    def backward(self, grad: "Tensor | Any | None" = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's .grad (self must be a scalar, or pass grad)."""
+        from .autograd import backward
+        backward(self, grad, retain_graph)
+
+    def detach(self) -> "Tensor":
+        """The same array as a new leaf that requires no grad (the graph is cut here)."""
+        return Tensor(self.data, self.backend)
+
+    # ---- array facts and conversion ---------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def numpy(self) -> np.ndarray:
+        """A NumPy copy of the data (from any backend)."""
+        return self.backend.to_numpy(self.data)
+
+    def item(self) -> float:
+        if self.size != 1:
+            raise ValueError(f"item: only one-element tensors convert to a Python number, "
+                             f"this one has shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def to(self, backend: str | Backend) -> "Tensor":
+        """A copy on another backend ('numpy' or 'cupy'), a leaf with the same requires_grad."""
+        target = get_backend(backend)
+        if target is self.backend:
+            return self
+        if self.requires_grad and not self.is_leaf:
+            raise RuntimeError("to(): only leaf tensors move between backends; move the "
+                               "inputs and the model before computing with them")
+        return Tensor(target.asarray(self.numpy()), target, self.requires_grad)
+
+    def astype(self, dtype: Any) -> "Tensor":
+        """A leaf copy with another dtype (not recorded)."""
+        return Tensor(self.backend.xp.astype(self.data, self.backend.dtype(dtype)), self.backend,
+                      self.requires_grad and self.backend.is_floating(self.backend.dtype(dtype)))
+
+    def float(self) -> "Tensor":
+        return self.astype("float32")
+
+    def double(self) -> "Tensor":
+        return self.astype("float64")
+
+    def __repr__(self) -> str:
+        flag = ", requires_grad=True" if self.requires_grad else ""
+        body = np.array2string(self.numpy(), precision=4, separator=", ", threshold=20)
+        return f"tensor({body}, dtype={_describe_dtype(self)}, backend={self.backend.name}{flag})"
+
+    # ---- in-place updates (not recorded; they bump the version) ----------------------
+    def _bump(self) -> "Tensor":
+        if self._node is not None:
+            self._node.version += 1
+        return self
+
+    def _other(self, value: Any) -> Any:
+        return value.data if isinstance(value, Tensor) else value
+
+    def add_(self, value: Any) -> "Tensor":
+        self.data[...] = self.data + self._other(value)
+        return self._bump()
+
+    def sub_(self, value: Any) -> "Tensor":
+        self.data[...] = self.data - self._other(value)
+        return self._bump()
+
+    def mul_(self, value: Any) -> "Tensor":
+        self.data[...] = self.data * self._other(value)
+        return self._bump()
+
+    def copy_(self, value: Any) -> "Tensor":
+        src = self._other(value)
+        if tuple(getattr(src, "shape", ())) not in (self.shape, ()):
+            raise ValueError(f"copy_: source of shape {tuple(src.shape)} does not match the "
+                             f"destination's shape {self.shape}")
+        self.data[...] = src
+        return self._bump()
+
+    def zero_(self) -> "Tensor":
+        self.data[...] = 0
+        return self._bump()
+
+    # ---- operators ------------------------------------------------------------------
+    def _lift(self, other: Any) -> "Tensor":
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, numbers.Number) or (isinstance(other, np.generic) and other.ndim == 0):
+            return Tensor(self.backend.asarray(other, dtype=self.data.dtype), self.backend)
+        raise TypeError(f"cannot combine a Tensor with {type(other).__name__}; wrap arrays "
+                        f"with tl.tensor(...) first")
+
+    def __add__(self, o): return apply("add", (self, self._lift(o)))
+    def __radd__(self, o): return apply("add", (self._lift(o), self))
+    def __sub__(self, o): return apply("sub", (self, self._lift(o)))
+    def __rsub__(self, o): return apply("sub", (self._lift(o), self))
+    def __mul__(self, o): return apply("mul", (self, self._lift(o)))
+    def __rmul__(self, o): return apply("mul", (self._lift(o), self))
+    def __truediv__(self, o): return apply("div", (self, self._lift(o)))
+    def __rtruediv__(self, o): return apply("div", (self._lift(o), self))
+    def __matmul__(self, o): return apply("matmul", (self, o))
+    def __rmatmul__(self, o): return apply("matmul", (self._lift(o), self))
+    def __neg__(self): return apply("neg", (self,))
+
+    def __pow__(self, exponent: Any) -> "Tensor":
+        if not isinstance(exponent, numbers.Real):
+            raise TypeError(f"pow: the exponent must be a Python number, got "
+                            f"{type(exponent).__name__}; use tl.exp(y * tl.log(x)) for x ** y")
+        return apply("pow", (self,), {"exponent": float(exponent)})
+
+    def __getitem__(self, index: Any) -> "Tensor":
+        return apply("getitem", (self,), {"index": _convert_index(self, index)})
+
+    def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return apply("sum", (self,), {"axis": axis, "keepdims": keepdims})
+
+    def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return apply("mean", (self,), {"axis": axis, "keepdims": keepdims})
+
+    def max(self, axis=None, keepdims: bool = False) -> "Tensor":
+        return apply("max", (self,), {"axis": axis, "keepdims": keepdims})
+
+    def reshape(self, *shape) -> "Tensor":
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return apply("reshape", (self,), {"shape": tuple(int(s) for s in shape)})
+
+    def transpose(self, *axes) -> "Tensor":
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return apply("transpose", (self,), {"axes": tuple(axes) if axes else None})
+
+    @property
+    def T(self) -> "Tensor":
+        return apply("transpose", (self,), {"axes": None})
+
+    def sigmoid(self) -> "Tensor":
+        return apply("sigmoid", (self,))
+
+    def tanh(self) -> "Tensor":
+        return apply("tanh", (self,))
+
+    def exp(self) -> "Tensor":
+        return apply("exp", (self,))
+
+    def log(self) -> "Tensor":
+        return apply("log", (self,))
+
+    def relu(self) -> "Tensor":
+        return apply("relu", (self,))
+
+
+def _convert_index(t: Tensor, index: Any) -> Any:
+    """Integer lists/arrays/tensors in an index become backend integer arrays; bools are refused."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item.numpy()
+        if isinstance(item, (list, np.ndarray)):
+            arr = np.asarray(item)
+            if arr.dtype.kind not in "iu":
+                raise IndexError(f"getitem: index arrays must hold integers, got {arr.dtype}")
+            out.append(t.backend.asarray(arr, dtype="int64"))
+        elif isinstance(item, (bool, np.bool_)):
+            raise IndexError("getitem: boolean indices are not supported; use integer indices")
+        elif isinstance(item, numbers.Integral):
+            out.append(int(item))
+        else:
+            out.append(item)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
+           backend: str | Backend | None = None) -> Tensor:
+    """A new leaf tensor holding a copy of `data` (see the module docstring for dtypes)."""
+    bk = get_backend(backend)
+    if isinstance(data, Tensor):
+        data = data.numpy()
+    if dtype is None and not hasattr(data, "dtype"):
+        probe = np.asarray(data)
+        if probe.dtype == object or probe.dtype.kind in "USV":
+            raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data "
+                            f"(NumPy infers dtype {probe.dtype}); pass numbers of one shape")
+        dtype = "float32" if probe.dtype.kind in "fc" else ("int64" if probe.dtype.kind in "iu" else probe.dtype)
+    if getattr(data, "dtype", None) is not None and getattr(data.dtype, "kind", "f") in "OUSV":
+        raise TypeError(f"tensor: data of dtype {data.dtype} cannot be a tensor; use numbers")
+    if bk.is_array(data):
+        array = bk.xp.asarray(data, copy=True) if dtype is None else bk.xp.astype(data, bk.dtype(dtype), copy=True)
+    else:
+        array = bk.asarray(np.array(data, copy=True) if isinstance(data, np.ndarray) else data, dtype=dtype)
+    return Tensor(array, bk, requires_grad)
