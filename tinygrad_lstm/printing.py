@@ -33,8 +33,8 @@ def format_params(rec: tape.Record) -> str:
     for key, value in rec.params.items():
         if key == "index":
             parts.append(_format_index(value))
-        elif key == "exponent":
-            parts.append(f"{value:g}")
+        elif key in ("exponent", "sections"):
+            parts.append(f"{value:g}" if isinstance(value, float) else str(value))
         elif value is not None and not (key == "keepdims" and value is False):
             parts.append(f"{key}={value}")
     return ", ".join(parts)
