@@ -1,0 +1,38 @@
+"""The package builds as one distribution: ops/ and backends/ land inside tinygrad_lstm."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_maps_ops_and_backends_inside_the_package(tmp_path):
+    pytest.importorskip("setuptools")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"building the wheel failed:\n{result.stderr[-2000:]}")
+    (wheel,) = tmp_path.glob("tinygrad_lstm-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "tinygrad_lstm/ops/__init__.py" in names
+    assert "tinygrad_lstm/backends/numpy_backend.py" in names
+    tops = {n.split("/")[0] for n in names}
+    assert "ops" not in tops and "backends" not in tops
+    # A plain (non-editable) install of that wheel imports and computes.
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                    str(target), str(wheel)], check=True)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import tinygrad_lstm as tl; "
+            "import numpy as np; x = tl.tensor(np.ones(3), requires_grad=True); "
+            "tl.tanh(x).sum().backward(); assert tl.__file__.startswith(sys.argv[1]); "
+            "print(tl.ops.__file__)")
+    out = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True,
+                         text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert str(target) in out.stdout
