@@ -205,7 +205,11 @@ class Tensor:
         return self
 
     def _other(self, value: Any) -> Any:
-        return value.data if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):
+            return value.data
+        if hasattr(value, "shape") and not self.backend.is_array(value):
+            return self.backend.asarray(value, dtype=self.data.dtype)  # e.g. NumPy into CuPy
+        return value
 
     def add_(self, value: Any) -> "Tensor":
         self.data[...] = self.data + self._other(value)
