@@ -27,6 +27,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_lstm.py
 
+docs: $(STAMP)
+	$(PY) docs/gen_api.py
+
 lines: $(STAMP)
 	$(PY) tests/test_size.py
 
