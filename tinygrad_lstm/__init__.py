@@ -13,6 +13,9 @@ from .gradcheck import GradcheckError, gradcheck
 from .printing import format_tape, print_tape
 from .tape import detect_anomaly, enable_grad, no_grad, scope
 from .tensor import Tensor, tensor
+from . import io, nn, optim, random, tasks  # noqa: E402  (built on the engine above)
+from .io import load, save
+from .random import manual_seed
 
 __version__ = "0.1.0"
 
@@ -21,4 +24,5 @@ __all__ = [
     "concat", "stack", "split", "matmul", "sigmoid", "tanh", "exp", "log", "relu", "mul",
     "gradcheck", "GradcheckError", "format_tape", "print_tape", "get_backend",
     "register_backend", "available_backends", "backends", "ops", "tape",
+    "nn", "optim", "tasks", "io", "random", "manual_seed", "save", "load",
 ]
