@@ -1,0 +1,205 @@
+"""The fused LSTM ops (ops/fused.py) against their composed twin, on every backend.
+
+The composed layer here is built from primitives only (x_t @ W_ih^T + h @ W_hh^T + b,
+split in four, sigmoid/tanh, c = f*c + i*g, h = o*tanh(c)), independent of tl.nn.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_lstm as tl
+from tinygrad_lstm import tape
+from tinygrad_lstm.fused import lstm_layer
+from tinygrad_lstm.tensor import apply
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from numpy_lstm import lstm_backward, lstm_forward  # noqa: E402
+
+NAMES = ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")
+SHAPES = [(1, 1, 1, 1), (4, 3, 5, 2), (6, 2, 3, 7), (3, 5, 8, 4)]  # (T, B, I, H)
+
+
+def composed_layer(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    steps = x.shape[0]
+    hs = [None] * steps
+    for t in (reversed(range(steps)) if reverse else range(steps)):
+        z = x[t] @ w_ih.T + h @ w_hh.T
+        if b_ih is not None:
+            z = z + b_ih + b_hh
+        i, f, g, o = tl.split(z, 4, axis=1)
+        c = tl.sigmoid(f) * c + tl.sigmoid(i) * tl.tanh(g)
+        h = tl.sigmoid(o) * tl.tanh(c)
+        hs[t] = h
+    return tl.stack(hs), h, c
+
+
+def arrays(shape, seed=0, layers=1):
+    steps, batch, n_in, hidden = shape
+    rng = np.random.default_rng(seed)
+    out = {"x": rng.standard_normal((steps, batch, n_in))}
+    for k in range(layers):
+        size = n_in if k == 0 else hidden
+        out[f"h0_{k}"] = rng.standard_normal((batch, hidden)) * 0.5
+        out[f"c0_{k}"] = rng.standard_normal((batch, hidden)) * 0.5
+        out[f"w_ih_{k}"] = rng.standard_normal((4 * hidden, size)) * 0.6
+        out[f"w_hh_{k}"] = rng.standard_normal((4 * hidden, hidden)) * 0.6
+        out[f"b_ih_{k}"] = rng.standard_normal(4 * hidden) * 0.3
+        out[f"b_hh_{k}"] = rng.standard_normal(4 * hidden) * 0.3
+    return out
+
+
+def run(layer, leaves, layers, with_state, bias, reverse, seed=1):
+    """A stack of `layers` layers; loss = sum(out * u) + sum(h_n * v) + sum(c_n * w)."""
+    x = leaves["x"]
+    loss = None
+    rng = np.random.default_rng(seed)
+    bk = x.backend
+    for k in range(layers):
+        if with_state:
+            h0, c0 = leaves[f"h0_{k}"], leaves[f"c0_{k}"]
+        else:
+            h0 = c0 = tl.tensor(np.zeros(leaves[f"h0_{k}"].shape), backend=bk)
+        biases = (leaves[f"b_ih_{k}"], leaves[f"b_hh_{k}"]) if bias else (None, None)
+        x, h, c = layer(x, h0, c0, leaves[f"w_ih_{k}"], leaves[f"w_hh_{k}"], *biases, reverse=reverse)
+        for t in (x, h, c):
+            term = (t * tl.tensor(rng.standard_normal(t.shape), backend=bk)).sum()
+            loss = term if loss is None else loss + term
+    return x, loss
+
+
+def grads_of(layer, data, backend, layers=1, with_state=True, bias=True, reverse=False, x_grad=True):
+    leaves = {k: tl.tensor(v, requires_grad=(x_grad or k != "x"), backend=backend)
+              for k, v in data.items()}
+    out, loss = run(layer, leaves, layers, with_state, bias, reverse)
+    loss.backward()
+    grads = {k: t.grad.numpy() for k, t in leaves.items() if t.grad is not None}
+    return out.numpy(), loss.item(), grads
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("with_state", [True, False], ids=["state", "zeros"])
+def test_fused_equals_composed(backend, shape, with_state):
+    data = arrays(shape)
+    fused = grads_of(lstm_layer, data, backend, with_state=with_state)
+    composed = grads_of(composed_layer, data, backend, with_state=with_state)
+    np.testing.assert_allclose(fused[0], composed[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fused[1], composed[1], rtol=1e-12, atol=1e-12)
+    assert fused[2].keys() == composed[2].keys()
+    for name in fused[2]:
+        np.testing.assert_allclose(fused[2][name], composed[2][name], rtol=1e-10, atol=1e-12,
+                                   err_msg=f"gradient of {name}")
+
+
+@pytest.mark.parametrize("options", [
+    dict(layers=2), dict(layers=3, with_state=False), dict(layers=2, bias=False),
+    dict(layers=2, reverse=True), dict(layers=1, x_grad=False), dict(layers=2, x_grad=False),
+], ids=["2-layers", "3-layers-zeros", "no-bias", "reverse", "x-no-grad", "2-layers-x-no-grad"])
+def test_fused_equals_composed_stacked(backend, options):
+    data = arrays((5, 3, 4, 3), seed=2, layers=options["layers"])
+    fused = grads_of(lstm_layer, data, backend, **options)
+    composed = grads_of(composed_layer, data, backend, **options)
+    np.testing.assert_allclose(fused[0], composed[0], rtol=1e-12, atol=1e-12)
+    assert fused[2].keys() == composed[2].keys()
+    for name in fused[2]:
+        np.testing.assert_allclose(fused[2][name], composed[2][name], rtol=1e-10, atol=1e-12,
+                                   err_msg=f"gradient of {name}")
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+def test_gradcheck_fused_ops(backend, steps, reverse):
+    data = arrays((steps, 2, 3, 2), seed=3)
+    inputs = [tl.tensor(data[f"{n}_0"] if n != "x" else data["x"], backend=backend) for n in NAMES]
+
+    def fn(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        return list(lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=reverse))
+    assert tl.gradcheck(fn, inputs)
+
+
+def test_gradcheck_rejects_a_wrong_step_vjp(monkeypatch):
+    """The check above has teeth: a slightly wrong gate derivative is caught."""
+    from tinygrad_lstm.ops import fused
+
+    right = fused._gates_backward
+
+    def wrong(xp, state, *args):
+        dz, dc_prev = right(xp, state, *args)
+        return dz * 1.001, dc_prev
+    monkeypatch.setattr(fused, "_gates_backward", wrong)
+    data = arrays((2, 2, 3, 2), seed=4)
+    inputs = [tl.tensor(data[f"{n}_0"] if n != "x" else data["x"]) for n in NAMES]
+    with pytest.raises(tl.GradcheckError):
+        tl.gradcheck(lambda *a: list(lstm_layer(*a)), inputs)
+
+
+def test_one_record_per_step_and_one_per_sequence():
+    data = arrays((4, 2, 3, 5))
+    leaves = [tl.tensor(data[f"{n}_0"] if n != "x" else data["x"], requires_grad=True) for n in NAMES]
+    with tl.scope("lstm"):
+        out, h, c = lstm_layer(*leaves)
+    records = tape.reachable([out._node, c._node])
+    ops = [r.op for r in records]
+    assert ops.count("lstm_sequence") == 1 and ops.count("lstm_step") == 4
+    assert [r.step for r in records if r.op == "lstm_step"] == [0, 1, 2, 3]
+    assert {r.scope for r in records} == {"lstm"}
+
+
+def test_retain_graph_and_partial_use(backend):
+    """A second backward starts a fresh dZ buffer; steps after the used output add nothing."""
+    data = arrays((5, 2, 3, 4), seed=5)
+    results = []
+    for layer in (lstm_layer, composed_layer):
+        leaves = [tl.tensor(data[f"{n}_0"] if n != "x" else data["x"], requires_grad=True,
+                            backend=backend) for n in NAMES]
+        out, _, _ = layer(*leaves)
+        loss = (out[1] * out[1]).sum()     # only steps 0 and 1 reach the loss
+        loss.backward(retain_graph=True)
+        loss.backward()
+        results.append([t.grad.numpy() for t in leaves])
+    for name, f, c in zip(NAMES, *results):
+        np.testing.assert_allclose(f, c, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_float32_matches_float64_closely(backend):
+    data = arrays((6, 3, 4, 5), seed=6)
+    outs = []
+    for dtype in ("float32", "float64"):
+        leaves = [tl.tensor(data[f"{n}_0"] if n != "x" else data["x"], dtype=dtype,
+                            requires_grad=True, backend=backend) for n in NAMES]
+        out, _, _ = lstm_layer(*leaves)
+        out.sum().backward()
+        assert out.dtype == leaves[0].dtype and leaves[3].grad.dtype == leaves[3].dtype
+        outs.append((out.numpy(), leaves[4].grad.numpy()))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-4, atol=1e-4)
+
+
+def test_steps_must_run_in_order():
+    from tinygrad_lstm.ops.fused import LSTMState
+    data = arrays((3, 1, 2, 2))
+    x, h0, c0, w_ih, w_hh = (tl.tensor(data[f"{n}_0"] if n != "x" else data["x"])
+                             for n in NAMES[:5])
+    state = LSTMState()
+    gates = apply("lstm_sequence", (x, w_ih, w_hh), {"state": state})
+    with pytest.raises(ValueError, match="expected time step 0, got 1"):
+        apply("lstm_step", (gates, h0, c0, w_hh), {"t": 1, "state": state})
+
+
+def test_hand_written_numpy_reference_agrees():
+    """The benchmark's yardstick computes the same LSTM as the engine."""
+    data = arrays((5, 3, 4, 6), seed=7)
+    args = [data[f"{n}_0"] if n != "x" else data["x"] for n in NAMES]
+    out, cache = lstm_forward(*args)
+    d_out = np.random.default_rng(8).standard_normal(out.shape)
+    grads = lstm_backward(d_out, cache)
+    leaves = [tl.tensor(a, requires_grad=True) for a in args]
+    ref, _, _ = composed_layer(*leaves)
+    (ref * tl.tensor(d_out)).sum().backward()
+    np.testing.assert_allclose(out, ref.numpy(), rtol=1e-12, atol=1e-12)
+    for name, leaf in zip(NAMES, leaves):
+        np.testing.assert_allclose(grads[name], leaf.grad.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
