@@ -14,6 +14,7 @@ from .printing import format_tape, print_tape
 from .tape import detect_anomaly, enable_grad, no_grad, scope
 from .tensor import Tensor, tensor
 from . import io, nn, optim, random, tasks  # noqa: E402  (built on the engine above)
+from . import viz  # noqa: E402  (graphviz is imported only when a graph is drawn)
 from .io import load, save
 from .random import manual_seed
 
@@ -24,5 +25,5 @@ __all__ = [
     "concat", "stack", "split", "matmul", "sigmoid", "tanh", "exp", "log", "relu", "mul",
     "gradcheck", "GradcheckError", "format_tape", "print_tape", "get_backend",
     "register_backend", "available_backends", "backends", "ops", "tape",
-    "nn", "optim", "tasks", "io", "random", "manual_seed", "save", "load",
+    "nn", "optim", "tasks", "io", "random", "manual_seed", "save", "load", "viz",
 ]

@@ -1,0 +1,90 @@
+"""Pictures of the unrolled graph: time steps as clusters, shared weights drawn once.
+
+    import tinygrad_lstm as tl
+    g = tl.viz.draw(loss)                         # a graphviz.Digraph (inline SVG in Jupyter)
+    tl.viz.draw(loss, view="cell", grads=True)    # one node per step, coloured by gradient
+    tl.viz.render(loss, "lstm.svg")               # .svg .png .pdf .dot; no system Graphviz needed
+    print(tl.viz.tape_text(loss))                 # the same records as a Wengert list
+
+The records carry where each op ran (`tl.scope(module=..., step=...)`): every time step of
+every layer becomes its own cluster inside the layer's cluster; parameters are drawn once,
+outside the steps, with an edge into every step that uses them. See docs/rendering.md.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .collect import collect, flatten_outputs
+from .dot import EDGE, NODE, dot_body
+from .grads import DECADES, gradient_norms
+from .render import FORMATS, VizUnavailable, graph_class, layout, require_graphviz
+from .roles import FUSED, STATE_NAMES, is_fused
+from .text import tape_text
+from .views import VIEWS, build
+
+DEFAULT_MAX_STEPS = 8
+
+__all__ = ["draw", "render", "tape_text", "layout", "VizUnavailable", "FUSED", "STATE_NAMES",
+           "is_fused", "DEFAULT_MAX_STEPS", "VIEWS"]
+
+
+def _max_steps(value) -> float:
+    if value is None:
+        return DEFAULT_MAX_STEPS
+    if value == "all" or value == float("inf"):
+        return float("inf")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"viz: max_steps must be a positive int, 'all' or None (the default, "
+                         f"{DEFAULT_MAX_STEPS}); got {value!r}")
+    return value
+
+
+def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | None = None,
+         *, rankdir: str = "LR", title: str | None = None):
+    """The recorded graph behind `output` (a Tensor or a list/tuple of them) as a
+    `graphviz.Digraph`.
+
+    view: "op" (every recorded op, with output shapes), "cell" (one node per time step of
+        each layer, with x_t, h_{t-1}, c_{t-1} in and h_t, c_t out) or "layer" (one node
+        per layer).
+    grads: colour and weight edges and nodes by gradient norm, with the cell-state path
+        in blue. The norms come from a backward run inside `tl.tape.track_grad_norms()`;
+        without one, the renderer runs its own backward (seeded with ones, .grad untouched).
+    max_steps: when a layer has more steps, only the first and last max_steps/2 are drawn
+        and the rest become one node "t=4 ... t=9995". None means 8; "all" draws every step.
+    """
+    limit = _max_steps(max_steps)
+    outs = flatten_outputs(output)
+    g = collect(outs)
+    rec_norms = param_norms = None
+    if grads:
+        rec_norms, param_norms = gradient_norms(g, [t for t in outs if t._node is not None])
+    pic = build(g, view, limit, rec_norms, param_norms)
+    graph_attr, body = dot_body(pic, grads, rankdir)
+    if title:
+        graph_attr.update(label=title, labelloc="t")
+    Graph = graph_class()
+    return Graph(name="unrolled", graph_attr=graph_attr, node_attr=dict(NODE),
+                 edge_attr=dict(EDGE), body=body)
+
+
+def render(output, path: str | os.PathLike, view: str = "op", grads: bool = False,
+           max_steps: int | str | None = None, **options):
+    """Draw `output` (or take a graph `draw` returned) and write it to `path`; the suffix
+    picks the format: .svg, .png, .pdf, or .dot/.gv for the DOT text. Returns `path`."""
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in FORMATS + ("dot", "gv"):
+        raise ValueError(f"viz.render: cannot tell the format from {str(path)!r}; end the "
+                         f"path with .svg, .png, .pdf or .dot")
+    graphviz = require_graphviz()
+    if isinstance(output, graphviz.Digraph):
+        graph = output
+    else:
+        graph = draw(output, view=view, grads=grads, max_steps=max_steps, **options)
+    if fmt in ("dot", "gv"):
+        target.write_text(graph.source, encoding="utf-8")
+    else:
+        target.write_bytes(layout(graph.source, fmt, graph.engine))
+    return path

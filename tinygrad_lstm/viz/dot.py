@@ -1,0 +1,182 @@
+"""DOT text for a Picture: nested clusters (module, then time step), nodes, then edges.
+
+Lines are formatted here and appended to the graph's body directly (the `graphviz`
+package's per-call quoting is the slow part on 100,000-step graphs). Node ids are n0, n1,
+... in the Picture's order, cluster names come from scopes and steps, and attributes keep a
+fixed order, so identical runs give byte-identical text.
+"""
+from __future__ import annotations
+
+import re
+
+from .grads import COOL, DECADES, WARM, legend, level, shade
+from .labels import node_attrs
+from .roles import STATE_NAMES, is_fused
+from .views import Picture
+
+GRAPH = {"rankdir": "LR", "fontname": "Helvetica", "fontsize": "12", "nodesep": "0.18",
+         "ranksep": "0.3", "labeljust": "l"}
+NODE = {"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fontsize": "10",
+        "color": "#595959", "margin": "0.08,0.04", "height": "0.3"}
+EDGE = {"color": "#595959", "arrowsize": "0.6", "fontname": "Helvetica", "fontsize": "9"}
+EDGES = {   # kind -> (colour, pen width) outside the gradient view
+    "data": ("#595959", 1.0), "const": ("#a6a6a6", 0.8), "param": ("#b4a7d6", 0.8),
+    "shared": ("#8c8c8c", 1.0), "gather": ("#8c8c8c", 1.0), "state": ("#1a1a1a", 1.8), "cstate": ("#2166ac", 2.8),
+}
+CLUSTERS = {"m": {"style": "rounded,filled", "fillcolor": "#f5f5f5", "color": "#bdbdbd",
+                  "fontsize": "12"},
+            "s": {"style": "rounded,filled", "fillcolor": "#ffffff", "color": "#969696",
+                  "fontsize": "11"}}
+
+
+def quote(text: str) -> str:
+    if text.startswith("<") and text.endswith(">"):
+        return text                                    # an HTML-like label
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def attr_list(attrs: dict[str, str]) -> str:
+    return " ".join(f"{k}={quote(str(v))}" for k, v in attrs.items())
+
+
+def _cluster_name(key: tuple, used: set[str]) -> str:
+    if key[0] == "m":
+        base = "cluster_" + re.sub(r"\W", "_", key[1])
+    else:
+        scope = re.sub(r"\W", "_", key[1])
+        base = "cluster_" + (f"{scope}_" if scope else "") + f"t{key[2]}"
+    name, n = base, 1
+    while name in used:
+        n += 1
+        name = f"{base}_{n}"
+    used.add(name)
+    return name
+
+
+def _tree(pic: Picture, ids: dict[tuple, str]):
+    """Children clusters and items of every cluster (None is the top level), in order."""
+    children: dict = {None: []}
+    members: dict = {None: []}
+    for key, item in pic.items.items():
+        parent = None
+        for cluster in item.cluster:
+            if cluster not in children:
+                children[cluster], members[cluster] = [], []
+                children[parent].append(cluster)
+            parent = cluster
+        members[parent].append(key)
+    return children, members
+
+
+def _lines(pic: Picture, ids: dict[tuple, str], top: float | None) -> list[str]:
+    children, members = _tree(pic, ids)
+    first_user: dict[tuple, tuple] = {}
+    for src, _, dst, _ in pic.edges:
+        if src[0] == "l" and pic.items[src].kind == "const":
+            first_user.setdefault(src, dst)
+    used: set[str] = set()
+    out: list[str] = []
+    stack: list = [("enter", None, 0)]
+    while stack:
+        action, cluster, depth = stack.pop()
+        pad = "\t" * (depth + 1)
+        if action == "leave":
+            out.append("\t" * depth + "}\n")
+            continue
+        # A module cluster holding nothing but one cluster adds a frame and no information.
+        inner = children[cluster]
+        skip = cluster is not None and cluster[0] == "m" and not members[cluster] and len(inner) == 1
+        if cluster is not None and not skip:
+            out.append("\t" * depth + f"subgraph {_cluster_name(cluster, used)} {{\n")
+            attrs = {"label": pic.clusters[cluster], **CLUSTERS[cluster[0]]}
+            out.append(f"{pad}graph [{attr_list(attrs)}]\n")
+        elif skip:
+            depth -= 1
+            pad = "\t" * (depth + 1)
+        for key in members[cluster]:
+            out.append(f"{pad}{ids[key]} [{attr_list(node_attrs(pic, pic.items[key], top))}]\n")
+            if cluster is not None and cluster[0] == "s" and key in first_user:
+                # A constant beside its user: ranked before it, it would drag the step's
+                # cluster into the previous step's ranks and stack the steps diagonally.
+                out.append(f"{pad}{{rank=same {ids[key]} {ids[first_user[key]]}}}\n")
+        if cluster is not None and not skip:
+            stack.append(("leave", cluster, depth))
+        for child in reversed(inner):
+            stack.append(("enter", child, depth + 1))
+    return out
+
+
+def _output_name(pic: Picture, key: tuple, k: int) -> str:
+    """A fused op's outputs by their state names (h, c); others by index."""
+    op = pic.g.records[pic.items[key].record].op
+    if is_fused(op):
+        names = STATE_NAMES.get(op, ("h", "c"))
+        if k < len(names):
+            return names[k]
+    return str(k)
+
+
+def _edge_lines(pic: Picture, ids: dict[tuple, str], top: float | None, rankdir: str) -> list[str]:
+    out = []
+    constrained: set = set()
+    # Parameters come in from the side, across the flow of time, so that their edges
+    # into every step do not tangle with the data and state edges.
+    side = "n" if rankdir in ("LR", "RL") else "w"
+    # Edges gathering every step into one node (a stack of all h_t) would pull each step
+    # towards it; only the last one ranks the node, after all the steps.
+    last_gather = {key[2]: key for key, edge in pic.edges.items() if edge[0] == "gather"}
+    for (src, src_port, dst, dst_port), (kind, norm, count) in pic.edges.items():
+        slot = src_port[1:] if src_port and src_port[0] == "#" else None
+        tail = ids[src] + (f":{src_port}:e" if src_port and slot is None else "")
+        head = ids[dst] + (f":{dst_port}" if dst_port else "")
+        fan_out = kind in ("param", "shared")
+        if dst_port == "body" or (fan_out and not dst_port):
+            head += f":{side}"
+        elif dst_port:
+            head += ":w"
+        colour, width = EDGES[kind]
+        attrs: dict[str, str] = {}
+        if top is not None and kind != "const":
+            value = level(norm, top)
+            if value is None:
+                colour, width = "#d0d0d0", 0.6
+            else:
+                colour = shade(value, COOL if kind == "cstate" else WARM)
+                # Parameter edges are many and secondary: colour says the norm, not width.
+                width = (0.5 + 1.0 * value) if fan_out else (0.6 + 3.4 * value)
+        if colour != EDGE["color"]:
+            attrs["color"] = colour
+        if width != 1.0:
+            attrs["penwidth"] = f"{width:.2f}"
+        if fan_out:
+            attrs["arrowsize"] = "0.4"
+            if src in constrained:
+                attrs["constraint"] = "false"   # the first use places the parameter
+            constrained.add(src)
+        if slot is not None:
+            attrs["taillabel"] = _output_name(pic, src, int(slot))
+            attrs["labelfontsize"] = "8"
+            attrs["labelfontcolor"] = "#525252"
+        if kind == "gather" and last_gather[dst] != (src, src_port, dst, dst_port):
+            attrs["constraint"] = "false"
+        if "e" in (src[0], dst[0]):
+            attrs["style"] = "dashed"
+            if count > 1:
+                attrs["label"] = f"x{count}"
+        out.append(f"\t{tail} -> {head}" + (f" [{attr_list(attrs)}]" if attrs else "") + "\n")
+    return out
+
+
+def dot_body(pic: Picture, grads: bool, rankdir: str = "LR") -> tuple[dict, list[str]]:
+    """The graph attributes and the body lines of `pic` drawn as DOT."""
+    ids = {key: f"n{k}" for k, key in enumerate(pic.items)}
+    top = None
+    if grads:
+        values = [item.norm for item in pic.items.values() if item.norm is not None]
+        values += [edge[1] for edge in pic.edges.values() if edge[1] is not None]
+        top = max(values, default=0.0)
+    body = _lines(pic, ids, top) + _edge_lines(pic, ids, top, rankdir)
+    if grads:
+        has_c = any(edge[0] == "cstate" for edge in pic.edges.values())
+        body.append(f"\tlegend [label={legend(top, DECADES, has_c)} shape=plain style=solid]\n")
+    return {**GRAPH, "rankdir": rankdir}, body

@@ -1,0 +1,99 @@
+"""Gradient norms for the gradient view, and the colour scale that shows them.
+
+Where the norms come from, in order:
+1. a backward run inside `with tl.tape.track_grad_norms():` stored each record's
+   output-cotangent norms in `record.grad_norms`; parameters' norms are their `.grad`;
+2. otherwise, if the graph still holds its VJPs (no backward has run through it), the
+   renderer runs one itself with retain_graph=True, seeded with ones (the gradient of
+   `output.sum()`), and leaves every `.grad` and record untouched.
+
+The scale is logarithmic and relative to the largest norm drawn: the darkest colour is the
+largest, the palest is `decades` orders of magnitude below it or less.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import tape
+from ..tensor import Tensor
+from .collect import Unrolled
+
+DECADES = 6
+WARM = ("#ededed", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")   # h path and everything else
+COOL = ("#e3ecf5", "#9ecae1", "#4292c6", "#08519c", "#08306b")   # the cell-state path
+
+
+def _norm(bk, array) -> float:
+    return float(bk.xp.sqrt(bk.xp.sum(array * array)))
+
+
+def gradient_norms(g: Unrolled, outputs: list[Tensor]) -> tuple[list, dict[int, float]]:
+    """Per record its output-cotangent norms (None where no gradient reached it), and per
+    parameter leaf position the norm of its gradient."""
+    params = {j: node for j, node in enumerate(g.leaves) if node.requires_grad}
+    if any(rec.grad_norms is not None for rec in g.records):
+        param_norms = {}
+        for j, node in params.items():
+            tensor = node.leaf() if node.leaf is not None else None
+            if tensor is not None and tensor.grad is not None:
+                param_norms[j] = float(np.linalg.norm(tensor.grad.numpy()))
+        return [rec.grad_norms for rec in g.records], param_norms
+    if any(rec.vjp is None for rec in g.records):
+        raise RuntimeError(
+            "viz: grads=True needs gradient norms, but a backward pass already ran through "
+            "this graph without recording them. Run it inside `with tl.tape.track_grad_norms(): "
+            "loss.backward()`, or draw before calling backward (the renderer then runs its "
+            "own backward without touching .grad)")
+    bk = outputs[0].backend
+    roots = [(t._node, bk.xp.ones_like(t.data)) for t in outputs]
+    with tape.track_grad_norms():
+        found = tape.backward(roots, bk, retain_graph=True, targets=list(params.values()))
+    param_norms = {j: _norm(bk, found[node]) for j, node in params.items() if node in found}
+    norms = [rec.grad_norms for rec in g.records]
+    for rec in g.records:       # leave the records as they were: drawing changes nothing
+        rec.grad_norms = None
+    return norms, param_norms
+
+
+def level(norm: float | None, top: float, decades: float = DECADES) -> float | None:
+    """0 (vanished: `decades` orders below `top` or less) .. 1 (the largest norm)."""
+    if norm is None:
+        return None
+    if norm <= 0 or top <= 0:
+        return 0.0
+    return min(1.0, max(0.0, 1.0 + math.log10(norm / top) / decades))
+
+
+def shade(value: float, palette=WARM) -> str:
+    """The palette's colour at `value` in [0, 1], linearly between its stops."""
+    x = value * (len(palette) - 1)
+    k = min(int(x), len(palette) - 2)
+    a, b = palette[k], palette[k + 1]
+    mix = [round(int(a[n:n + 2], 16) * (k + 1 - x) + int(b[n:n + 2], 16) * (x - k)) for n in (1, 3, 5)]
+    return "#" + "".join(f"{c:02x}" for c in mix)
+
+
+def tint(colour: str, amount: float = 0.55) -> str:
+    """`colour` mixed with white (node fills stay light so their labels stay readable)."""
+    rgb = [int(colour[n:n + 2], 16) for n in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * amount):02x}" for c in rgb)
+
+
+def legend(top: float, decades: float, cell_state: bool) -> str:
+    """An HTML-like label: the colour scale from the largest norm down `decades` orders."""
+    cells = []
+    for k in range(int(decades), -1, -1):
+        colour = shade(k / decades)
+        exponent = math.log10(top) - (decades - k) if top > 0 else 0.0
+        cells.append(f'<TD BGCOLOR="{colour}" WIDTH="34">1e{exponent:.0f}</TD>')
+    rows = [f'<TR><TD COLSPAN="{len(cells)}">gradient norm |dL/d tensor| (colour and width, '
+            f'log scale)</TD></TR>', "<TR>" + "".join(cells) + "</TR>"]
+    if cell_state:
+        blues = "".join(f'<TD BGCOLOR="{shade(k / decades, COOL)}"></TD>'
+                        for k in range(int(decades), -1, -1))
+        rows.append(f"<TR>{blues}</TR>")
+        rows.append(f'<TR><TD COLSPAN="{len(cells)}">blue: the cell-state path c</TD></TR>')
+    return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
+            + "".join(rows) + "</TABLE>>")

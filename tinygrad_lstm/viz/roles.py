@@ -1,0 +1,112 @@
+"""Which tensors are recurrent state (h, c), and which ops carry the cell state.
+
+Nothing here knows the cell's equations. A recurrent layer records the same ops in the
+same order at every step, so a record's *ordinal*, (op, how many records of that op came
+before it in its (scope, step) group), identifies it across steps, even when the first
+step records fewer ops (a concat of constants is not recorded). A tensor produced at one step and consumed at
+another step of the same scope is recurrent state; the pair (producer ordinal, output
+index) names it at every step, and (consumer ordinal, input position) names where it
+enters, which also recognises the initial state at the first step.
+
+Naming: a state that the next step mixes through a matmul (or concat/stack into one) is a
+hidden state "h"; a state the next step only scales and adds to elementwise is a cell
+state "c", the LSTM's constant error carousel. A fused op gives its outputs the names in
+STATE_NAMES (by default h, c, ... in output order).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .collect import Unrolled
+
+FUSED = frozenset({"lstm_step"})
+STATE_NAMES = {"lstm_step": ("h", "c")}
+MIXING = frozenset({"matmul", "concat", "stack"})
+
+
+def is_fused(op: str) -> bool:
+    """A fused kernel (drawn as one node): any op listed in FUSED or named lstm_*."""
+    return op in FUSED or op.startswith("lstm_")
+
+
+@dataclass
+class Roles:
+    """Per scope: state names by exit signature and by entry signature."""
+
+    exits: dict[str, dict[tuple, str]] = field(default_factory=dict)
+    entries: dict[str, dict[tuple, str]] = field(default_factory=dict)
+    cell_path: set[int] = field(default_factory=set)   # records on the cell-state path
+
+    def exit(self, scope: str, sig: tuple) -> str | None:
+        return self.exits.get(scope, {}).get(sig)
+
+    def entry(self, scope: str, sig: tuple) -> str | None:
+        return self.entries.get(scope, {}).get(sig)
+
+
+def _name_states(g: Unrolled, found: dict[tuple, tuple[str, set[str]]]) -> dict:
+    names: dict[tuple, str] = {}
+    taken: dict[str, int] = {}
+    for sig in found:                     # in order of first appearance
+        producer_op, consumer_ops = found[sig]
+        if is_fused(producer_op):
+            defaults = STATE_NAMES.get(producer_op, ("h", "c"))
+            base = defaults[sig[1]] if sig[1] < len(defaults) else "s"
+        else:
+            base = "h" if consumer_ops & MIXING or any(map(is_fused, consumer_ops)) else "c"
+        taken[base] = taken.get(base, 0) + 1
+        names[sig] = base if taken[base] == 1 else f"{base}{taken[base]}"
+    return names
+
+
+def find_roles(g: Unrolled) -> Roles:
+    """Learn the recurrent states of every scope from the edges that cross steps."""
+    found: dict[str, dict[tuple, tuple[str, set[str]]]] = {}
+    feeds: dict[str, dict[tuple, tuple]] = {}
+    for i, row in enumerate(g.sources):
+        scope, step = g.groups[i]
+        if step is None:
+            continue
+        for pos, src in enumerate(row):
+            if src[0] != "r" or g.groups[src[1]][0] != scope:
+                continue
+            src_step = g.groups[src[1]][1]
+            if src_step is None or src_step == step:
+                continue
+            sig = (g.ordinals[src[1]], src[2])
+            entry = found.setdefault(scope, {}).setdefault(sig, (g.records[src[1]].op, set()))
+            entry[1].add(g.records[i].op)
+            feeds.setdefault(scope, {})[(g.ordinals[i], pos)] = sig
+    roles = Roles()
+    for scope, states in found.items():
+        names = _name_states(g, states)
+        roles.exits[scope] = names
+        roles.entries[scope] = {entry: names[sig] for entry, sig in feeds[scope].items()}
+    roles.cell_path = _cell_path(g, roles)
+    return roles
+
+
+def _cell_path(g: Unrolled, roles: Roles) -> set[int]:
+    """Records between a cell-state input and the cell-state output of their own step:
+    for a composed LSTM, f*c_prev and the add that makes c_t."""
+    c_in = {s: {sig for sig, r in e.items() if r.startswith("c")} for s, e in roles.entries.items()}
+    c_out = {s: {sig[0] for sig, r in e.items() if r.startswith("c")} for s, e in roles.exits.items()}
+    downstream: set[int] = set()
+    for i, row in enumerate(g.sources):
+        scope, step = g.groups[i]
+        if step is None or not c_in.get(scope):
+            continue
+        if any((g.ordinals[i], pos) in c_in[scope] or (src[0] == "r" and src[1] in downstream
+                                                         and g.groups[src[1]] == g.groups[i])
+               for pos, src in enumerate(row)):
+            downstream.add(i)
+    path: set[int] = set()
+    wanted: set[int] = set()
+    for i in range(len(g.records) - 1, -1, -1):
+        if i not in downstream:
+            continue
+        if i in wanted or g.ordinals[i] in c_out.get(g.groups[i][0], ()):
+            path.add(i)
+            wanted.update(src[1] for src in g.sources[i] if src[0] == "r" and src[1] in downstream
+                          and g.groups[src[1]] == g.groups[i])
+    return path
