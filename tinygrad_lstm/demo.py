@@ -1,0 +1,153 @@
+"""`tinygrad-lstm demo`: an LSTM and a vanilla RNN learn the adding problem, then the run
+is drawn: unrolled graphs, the gradient reaching each time step, loss curves, a report.
+
+Everything lands in one folder (./demo-out by default):
+    lstm-cell.svg       the trained LSTM unrolled, one node per time step (cell view),
+                        edges shaded by the gradient they carried
+    lstm-ops.svg        three steps of the same LSTM, every primitive op drawn (op view)
+    rnn-ops.svg         three steps of the RNN (op view)
+    gradient-flow.png   ||dL/dh_t|| against t for both models: vanishing gradients
+    loss-curves.png     training loss of both models
+    report.txt          the configuration, the timings and the final errors
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import experiments as ex
+from . import plots, tape
+
+FULL_STEPS = 800
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    seq_len: int = 50       # steps per sequence of the adding problem
+    hidden: int = 32
+    batch: int = 64
+    steps: int = FULL_STEPS  # updates per model
+    lr: float = 1e-2
+    eval_batch: int = 1000
+    graph_steps: int = 3    # steps drawn in the op views
+
+
+QUICK = DemoConfig(seq_len=10, hidden=8, batch=16, steps=20, eval_batch=64, graph_steps=2)
+
+
+def _bar(total: int, desc: str):
+    tqdm = plots.require("tqdm")
+    return tqdm.tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True, leave=True)
+
+
+def _draw(model: ex.SequenceModel, x, y, path: Path, view: str, grads: bool, title: str) -> Path:
+    """Run `model` on x with recording on and render the graph behind its loss."""
+    from . import viz
+    out, _ = model(x)
+    loss = ex.make_task("adding", x.shape[0]).loss(out, y)
+    viz.render(loss, path, view=view, grads=grads, title=title)
+    return path
+
+
+def _composed_copy(model: ex.SequenceModel, backend: Any) -> ex.SequenceModel:
+    """The same weights in a model whose LSTM composes every step from primitives, so that
+    the op view shows concat, matmul, split, the gates and the products."""
+    twin = ex.SequenceModel(model.kind, model.recurrent.input_size, model.recurrent.hidden_size,
+                            model.head.out_features, fused=False, backend=backend)
+    twin.load_state_dict(model.state_dict())
+    return twin
+
+
+def run_demo(out: str | Path = "demo-out", quick: bool = False, steps: int | None = None,
+             backend: str = "numpy", seed: int = 0,
+             echo: Callable[[str], None] = print) -> dict[str, Path]:
+    """Train, measure, draw and report; returns the files written, by name."""
+    cfg = QUICK if quick else DemoConfig()
+    cfg = replace(cfg, steps=steps) if steps else cfg
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    task = ex.make_task("adding", cfg.seq_len)
+    echo(f"The adding problem: {cfg.seq_len} steps of (value, marker); the target is the sum "
+         f"of the two marked values.\nPredicting the mean scores MSE {task.baseline:.4f}. "
+         f"Training an LSTM and a vanilla RNN, {cfg.steps} updates each ({backend}).")
+    models, losses, seconds, errors = {}, {}, {}, {}
+    for kind in ("lstm", "rnn"):
+        gen = np.random.default_rng(seed)
+        model = ex.SequenceModel(kind, 2, cfg.hidden, 1, backend=backend, generator=gen,
+                                 forget_bias=1.0 if kind == "lstm" else None)
+        start = time.perf_counter()
+        with _bar(cfg.steps, f"{kind:>4} on adding (T={cfg.seq_len})") as bar:
+            losses[kind] = ex.train(model, task, cfg.steps, cfg.lr, cfg.batch, gen, backend, bar=bar)
+        seconds[kind] = time.perf_counter() - start
+        models[kind] = model
+    held_out = np.random.default_rng(seed + 1)
+    x_eval, y_eval = task.batch(cfg.eval_batch, held_out, backend)
+    for kind, model in models.items():
+        with tape.no_grad():
+            errors[kind] = task.loss(model(x_eval)[0], y_eval).item()
+
+    echo("Measuring the gradient that reaches each time step ...")
+    x, y = task.batch(16, held_out, backend)
+    flows = {kind: ex.gradient_flow(model, x, y)["h"] for kind, model in models.items()}
+
+    echo("Drawing the unrolled graphs ...")
+    files: dict[str, Path] = {}
+    skipped = ""
+    try:
+        files.update(draw_graphs(models, x, y, out, cfg, backend))
+    except ImportError as err:   # no graphviz: everything else still works
+        skipped = f"graphs skipped: {err}"
+        echo(skipped)
+    files["gradient-flow"] = plots.gradient_flow(
+        flows, out / "gradient-flow.png",
+        title=f"gradient reaching each step after training (adding problem, T={cfg.seq_len})")
+    files["loss-curves"] = plots.loss_curves(
+        losses, out / "loss-curves.png", task.baseline, "predict the mean",
+        title=f"training loss on the adding problem, T={cfg.seq_len}", ylabel="MSE")
+    files["report"] = out / "report.txt"
+    files["report"].write_text(report(cfg, backend, models, seconds, errors, flows,
+                                      task.baseline, files, skipped))
+    echo(files["report"].read_text())
+    return files
+
+
+def draw_graphs(models: dict, x, y, out: Path, cfg: DemoConfig, backend: str) -> dict[str, Path]:
+    """The LSTM in cell view (every step, the middle ones elided, shaded by gradient), the
+    last few steps of the LSTM and of the RNN in op view; two sequences of the batch."""
+    short = slice(cfg.seq_len - cfg.graph_steps, None)
+    return {
+        "lstm-cell": _draw(models["lstm"], x[:, :2], y[:2], out / "lstm-cell.svg", "cell", True,
+                           f"trained LSTM, cell view, {cfg.seq_len} steps (middle steps "
+                           f"elided), shaded by gradient norm"),
+        "lstm-ops": _draw(_composed_copy(models["lstm"], backend), x[short, :2], y[:2],
+                          out / "lstm-ops.svg", "op", False,
+                          f"trained LSTM, op view, the last {cfg.graph_steps} steps"),
+        "rnn-ops": _draw(models["rnn"], x[short, :2], y[:2], out / "rnn-ops.svg", "op", False,
+                         f"trained RNN, op view, the last {cfg.graph_steps} steps"),
+    }
+
+
+def report(cfg: DemoConfig, backend: str, models: dict, seconds: dict, errors: dict,
+           flows: dict, baseline: float, files: dict[str, Path], skipped: str = "") -> str:
+    lines = ["tinygrad-lstm demo: the adding problem", "",
+             f"Sequences of {cfg.seq_len} steps, each step a value from U(0, 1) and a marker; the",
+             "target is the sum of the two marked values. Predicting the mean scores an MSE of",
+             f"{baseline:.4f}. Adam (lr {cfg.lr}), batches of {cfg.batch}, gradients clipped to "
+             f"norm 1, {backend} backend.", "",
+             f"{'model':<6}{'hidden':>7}{'params':>8}{'updates':>9}{'time':>9}"
+             f"{'held-out MSE':>14}{'grad ratio':>12}"]
+    for kind, model in models.items():
+        params = sum(p.size for p in model.parameters())
+        ratio = flows[kind][0] / flows[kind][-1]
+        lines.append(f"{kind:<6}{cfg.hidden:>7}{params:>8}{cfg.steps:>9}{seconds[kind]:>8.1f}s"
+                     f"{errors[kind]:>14.4f}{ratio:>12.1e}")
+    lines += ["", f"held-out MSE: on {cfg.eval_batch} fresh sequences.",
+              f"grad ratio: ||dL/dh_0|| / ||dL/dh_{cfg.seq_len - 1}||, how much of the gradient at "
+              f"the last step", "reaches the first one (after training).", "", "Files:"]
+    lines += [f"  {path}" for path in files.values()]
+    lines += [f"  ({skipped})"] if skipped else []
+    return "\n".join(lines) + "\n"

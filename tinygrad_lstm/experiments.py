@@ -1,0 +1,217 @@
+"""Training runs shared by the command line, the demo and the docs.
+
+A recurrent layer with a linear readout (`SequenceModel`), the three tasks it trains on
+(`make_task`), the training loop (`train`), the gradient that reaches each earlier hidden
+state (`gradient_flow`), text generation (`sample`), and checkpoints that remember how to
+rebuild their model (`save_checkpoint`, `load_checkpoint`). Everything here needs NumPy
+only; the command line adds progress bars (tqdm) and plots (matplotlib).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import io, nn, optim, tape, tasks
+from .autograd import grad
+from .nn import functional as F
+from .tensor import Tensor
+
+KINDS = ("rnn", "lstm", "gru")
+TASKS = ("adding", "copy", "text")
+LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class SequenceModel(nn.Module):
+    """A recurrent layer stack (`self.rnn`, `self.lstm` or `self.gru`) and a linear readout
+    `self.head` applied at every step: out (L, N, output_size)."""
+
+    def __init__(self, kind: str, input_size: int, hidden_size: int, output_size: int,
+                 num_layers: int = 1, *, forget_bias: float | None = None, fused: bool = True,
+                 dtype: Any = "float32", backend: Any = None,
+                 generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        if kind not in LAYERS:
+            raise ValueError(f"SequenceModel: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        opts = dict(dtype=dtype, backend=backend, generator=generator)
+        extra = dict(fused=fused, forget_bias=forget_bias) if kind == "lstm" else {}
+        self.kind = kind
+        setattr(self, kind, LAYERS[kind](input_size, hidden_size, num_layers, **extra, **opts))
+        self.head = nn.Linear(hidden_size, output_size, **opts)
+
+    @property
+    def recurrent(self) -> nn.Module:
+        return getattr(self, self.kind)
+
+    def forward(self, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        out, state = self.recurrent(x, state)
+        return self.head(out), state
+
+
+@dataclass
+class Task:
+    """What a training run needs to know about its data."""
+
+    name: str
+    seq_len: int
+    input_size: int
+    output_size: int
+    baseline: float                  # the loss of a model that remembers nothing
+    batch: Callable[..., tuple]      # batch(batch_size, generator, backend) -> (x, y)
+    loss: Callable[[Tensor, Any], Tensor]   # loss(outputs (L, N, out), y) -> scalar
+    info: dict = field(default_factory=dict)  # what a checkpoint must keep (the vocabulary)
+
+
+def _sequence_ce(out: Tensor, y: Tensor) -> Tensor:
+    steps, batch, classes = out.shape
+    return F.cross_entropy(out.reshape(steps * batch, classes), y.reshape(steps * batch))
+
+
+def make_task(name: str, seq_len: int, text: str | None = None) -> Task:
+    """adding: the adding problem over seq_len steps (MSE on the last step's output);
+    copy: repeat 10 symbols after a blank delay of seq_len steps (cross-entropy per step);
+    text: next character of `text` (default: the bundled corpus), windows of seq_len."""
+    if name == "adding":
+        return Task("adding", seq_len, 2, 1, 1.0 / 6.0,
+                    lambda n, gen, bk: tasks.adding_problem(n, seq_len, generator=gen, backend=bk),
+                    lambda out, y: F.mse_loss(out[-1], y))
+    if name == "copy":
+        length, symbols = 10, 8
+        return Task("copy", seq_len, symbols + 2, symbols + 2,
+                    tasks.copy_task_baseline(length, seq_len, symbols),
+                    lambda n, gen, bk: tasks.copy_task(n, length, seq_len, symbols,
+                                                       generator=gen, backend=bk),
+                    _sequence_ce)
+    if name == "text":
+        data = tasks.CharDataset(tasks.load_corpus() if text is None else text, seq_len)
+        counts = np.bincount(data.data, minlength=data.vocab_size) / len(data.data)
+        unigram = float(-(counts[counts > 0] * np.log(counts[counts > 0])).sum())
+        return Task("text", seq_len, data.vocab_size, data.vocab_size, unigram,
+                    lambda n, gen, bk: data.batch(n, generator=gen, backend=bk),
+                    _sequence_ce, {"vocab": "".join(data.vocab)})
+    raise ValueError(f"make_task: task must be one of {', '.join(TASKS)}, got {name!r}")
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        pass
+
+
+def train(model: nn.Module, task: Task, steps: int, lr: float = 1e-2, batch_size: int = 32,
+          generator: np.random.Generator | None = None, backend: Any = None,
+          max_norm: float | None = 1.0, bar: Any = None) -> list[float]:
+    """Adam on fresh batches for `steps` updates, gradients clipped to `max_norm`; returns
+    the loss of every update. `bar` (a tqdm bar, say) is told about each step."""
+    bar = bar or _NoBar()
+    opt = optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        x, y = task.batch(batch_size, generator, backend)
+        out, _ = model(x)
+        loss = task.loss(out, y)
+        opt.zero_grad()
+        loss.backward()
+        if max_norm is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        opt.step()
+        losses.append(loss.item())
+        bar.update(1)
+        bar.set_postfix_str(f"loss {losses[-1]:.4f}", refresh=False)
+    return losses
+
+
+def evaluate(model: nn.Module, task: Task, batch_size: int = 512,
+             generator: np.random.Generator | None = None, backend: Any = None) -> float:
+    """The task's loss on one fresh batch, without recording anything."""
+    with tape.no_grad():
+        x, y = task.batch(batch_size, generator, backend)
+        out, _ = model(x)
+        return task.loss(out, y).item()
+
+
+def gradient_flow(model: SequenceModel, x: Tensor, y: Tensor) -> dict[str, np.ndarray]:
+    """||dL/dh_t|| for every step t, where L is the squared error of the readout at the last
+    step (the adding problem's loss), for the top layer. For an LSTM also ||dL/dc_t||
+    (NaN at the last step, where the layer's returned c_n feeds nothing).
+
+    The layer is fed one step at a time and its state kept after each step, so that
+    `tl.grad` can be asked for the gradient reaching each h_t: the total one, through
+    every later step, which is what backpropagation through time computes."""
+    layer, is_lstm = model.recurrent, model.kind == "lstm"
+    state, hs, cs = None, [], []
+    for t in range(x.shape[0]):
+        with tape.scope(step=t):
+            _, state = layer(x[t:t + 1], state)
+        h, c = state if is_lstm else (state, None)
+        hs.append(h)
+        cs.extend([c] if is_lstm else [])
+    loss = F.mse_loss(model.head(hs[-1][-1]), y)
+    grads = grad(loss, hs + cs, allow_unused=True)
+
+    def norms(gs: list[Tensor]) -> np.ndarray:
+        return np.array([float(np.linalg.norm(g.numpy()[-1])) for g in gs])  # the top layer
+    flow = {"h": norms(grads[:len(hs)])}
+    if is_lstm:
+        flow["c"] = norms(grads[len(hs):])
+        flow["c"][-1] = np.nan
+    return flow
+
+
+def sample(model: SequenceModel, vocab: str, prime: str, length: int, temperature: float = 0.8,
+           generator: np.random.Generator | None = None) -> str:
+    """`prime` followed by `length` characters drawn one at a time from the model's
+    softmax at `temperature`, the state carried from each character to the next."""
+    rng = generator or np.random.default_rng(0)
+    unknown = sorted(set(prime) - set(vocab))
+    if not prime or unknown:
+        raise ValueError(f"sample: the prime text must be non-empty and use only characters "
+                         f"the model was trained on; unknown: {unknown}")
+    index = {ch: i for i, ch in enumerate(vocab)}
+    weight = model.head.weight
+    eye = np.eye(len(vocab), dtype=weight.numpy().dtype)
+    chars, state, logits = list(prime), None, None
+    with tape.no_grad():
+        for ch in prime:
+            x = Tensor(weight.backend.asarray(eye[[index[ch]]][None]), weight.backend)
+            out, state = model(x, state)
+        for _ in range(length):
+            logits = out.numpy()[-1, 0].astype(np.float64) / temperature
+            p = np.exp(logits - logits.max())
+            nxt = int(rng.choice(len(vocab), p=p / p.sum()))
+            chars.append(vocab[nxt])
+            x = Tensor(weight.backend.asarray(eye[[nxt]][None]), weight.backend)
+            out, state = model(x, state)
+    return "".join(chars)
+
+
+def save_checkpoint(path: str | Path, model: SequenceModel, config: dict) -> None:
+    """The parameters and a JSON `config` (how to rebuild the model) in one .npz."""
+    arrays = {f"model.{k}": v for k, v in model.state_dict().items()}
+    arrays["config"] = np.array(json.dumps(config, sort_keys=True))
+    io.save(arrays, path)
+
+
+def load_checkpoint(path: str | Path, backend: Any = None) -> tuple[SequenceModel, dict]:
+    """The model and config that `save_checkpoint` wrote."""
+    arrays = io.load(path)
+    if "config" not in arrays:
+        raise ValueError(f"{path} is not a checkpoint written by `tinygrad-lstm train --save` "
+                         f"(it has no 'config' entry)")
+    config = json.loads(str(arrays["config"]))
+    model = build_model(config, backend)
+    model.load_state_dict({k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")})
+    return model, config
+
+
+def build_model(config: dict, backend: Any = None,
+                generator: np.random.Generator | None = None) -> SequenceModel:
+    """A SequenceModel from the config a training run records."""
+    return SequenceModel(config["model"], config["input_size"], config["hidden"],
+                         config["output_size"], config["layers"], backend=backend,
+                         generator=generator)
