@@ -28,7 +28,26 @@ def _describe_dtype(t: "Tensor") -> str:
     return t.backend.dtype_name(t.data.dtype)
 
 
+_FLOATING: dict = {}  # memo of backend.is_floating(dtype): NumPy's answer costs ~1 us a call
+
+
 def _check_inputs(name: str, tensors: Sequence["Tensor"], float_only: bool) -> Backend:
+    bk = tensors[0].backend
+    first = tensors[0].data.dtype
+    for t in tensors:   # the common case, checked fast; anything odd goes to _explain_inputs
+        if t.backend is not bk or (t.data.dtype is not first and t.data.dtype != first):
+            _explain_inputs(name, tensors, float_only)
+    if float_only:
+        floating = _FLOATING.get((bk.name, first))
+        if floating is None:
+            floating = _FLOATING[(bk.name, first)] = bool(bk.is_floating(first))
+        if not floating:
+            _explain_inputs(name, tensors, float_only)
+    return bk
+
+
+def _explain_inputs(name: str, tensors: Sequence["Tensor"], float_only: bool) -> None:
+    """Raise the error that says what is wrong with the inputs of op `name`."""
     bk = tensors[0].backend
     for t in tensors[1:]:
         if t.backend is not bk:
@@ -44,7 +63,6 @@ def _check_inputs(name: str, tensors: Sequence["Tensor"], float_only: bool) -> B
             raise TypeError(f"{name}: inputs have different dtypes, {_describe_dtype(tensors[0])} "
                             f"and {_describe_dtype(t)}; convert one with .float() (float32) "
                             f"or .double() (float64)")
-    return bk
 
 
 def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
@@ -53,13 +71,18 @@ def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
     params = params or {}
     bk = _check_inputs(name, tensors, opdef.float_only)
     out, vjp = opdef.fn(bk, *(t.data for t in tensors), **params)
-    needs = tape.is_grad_enabled() and any(t.requires_grad for t in tensors)
+    needs = False
+    if tape.is_grad_enabled():
+        for t in tensors:
+            if t._requires_grad:
+                needs = True
+                break
     outs = tuple(out) if opdef.multi_output else (out,)
     # NumPy reductions to 0-d give scalars, not arrays; keep every tensor's data an array.
-    results = tuple(Tensor._wrap(o if bk.is_array(o) else bk.xp.asarray(o), bk, needs) for o in outs)
+    results = tuple([Tensor._wrap(o if bk.is_array(o) else bk.xp.asarray(o), bk, needs) for o in outs])
     if needs:
-        rec = tape.record(name, tuple(t._ensure_node() for t in tensors),
-                          tuple(r._node for r in results), vjp, params, opdef.multi_output)
+        rec = tape.record(name, tuple([t._node or t._ensure_node() for t in tensors]),
+                          tuple([r._node for r in results]), vjp, params, opdef.multi_output)
         if tape.is_anomaly_enabled():
             for r in results:
                 tape._check_finite(bk, r.data, rec, "the output")
