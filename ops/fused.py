@@ -106,13 +106,17 @@ def lstm_sequence(bk, x, w_ih, w_hh, *biases, state: LSTMState):
     return gates, vjp
 
 
+def _split4(a, hidden: int):
+    """Views of the i, f, g, o columns of a (B, 4H) array."""
+    return a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], a[:, 3 * hidden:]
+
+
 def _gates_forward(xp, state, x_part, rec, c_prev):
     """The gate math of one step: activated gates [i, f, g, o], c, tanh(c) and h."""
-    hidden = state.hidden
     a = xp.tanh(x_part + rec)
     a *= state.scale
     a += state.shift
-    i, f, g, o = (a[:, k * hidden:(k + 1) * hidden] for k in range(4))
+    i, f, g, o = _split4(a, state.hidden)
     c = f * c_prev
     c += i * g
     tanh_c = xp.tanh(c)
@@ -121,8 +125,7 @@ def _gates_forward(xp, state, x_part, rec, c_prev):
 
 def _gates_backward(xp, state, a, c_prev, tanh_c, gh, gc):
     """dz (the gate pre-activations' cotangent) and dc_prev from the cotangents gh, gc."""
-    hidden = state.hidden
-    i, f, g, o = (a[:, k * hidden:(k + 1) * hidden] for k in range(4))
+    i, f, g, o = _split4(a, state.hidden)
     dc = gh * o
     dc *= 1.0 - tanh_c * tanh_c
     dc += gc

@@ -203,3 +203,34 @@ def test_hand_written_numpy_reference_agrees():
     for name, leaf in zip(NAMES, leaves):
         np.testing.assert_allclose(grads[name], leaf.grad.numpy(), rtol=1e-10, atol=1e-12,
                                    err_msg=name)
+
+
+@pytest.mark.parametrize("options", [
+    dict(num_layers=2), dict(num_layers=2, bidirectional=True), dict(batch_first=True),
+    dict(bias=False, num_layers=2), dict(bidirectional=True, batch_first=True),
+], ids=["2-layers", "bidirectional", "batch-first", "no-bias", "bi-batch-first"])
+@pytest.mark.parametrize("with_state", [True, False], ids=["state", "zeros"])
+def test_nn_lstm_fused_equals_composed(backend, options, with_state):
+    """tl.nn.LSTM(fused=True) runs the fused ops and matches fused=False exactly."""
+    rng = np.random.default_rng(9)
+    lstm = {f: tl.nn.LSTM(3, 4, fused=f, dtype="float64", backend=backend, **options)
+            for f in (True, False)}
+    lstm[False].load_state_dict(lstm[True].state_dict())
+    layers = options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1)
+    x = rng.standard_normal((2, 5, 3) if options.get("batch_first") else (5, 2, 3))
+    h0, c0 = rng.standard_normal((2, layers, 2, 4))
+    results = {}
+    for fused, model in lstm.items():
+        xt = tl.tensor(x, requires_grad=True, backend=backend)
+        state = tuple(tl.tensor(s, requires_grad=True, backend=backend) for s in (h0, c0))
+        out, (h_n, c_n) = model(xt, state if with_state else None)
+        weights = np.random.default_rng(10)     # the same loss weights for both models
+        u = [tl.tensor(weights.standard_normal(t.shape), backend=backend) for t in (out, h_n, c_n)]
+        ((out * u[0]).sum() + (h_n * u[1]).sum() + (c_n * u[2]).sum()).backward()
+        ops = {r.op for r in tape.reachable([out._node])}
+        assert ("lstm_step" in ops) == fused
+        grads = [xt.grad] + ([s.grad for s in state] if with_state else [])
+        grads += [p.grad for _, p in model.named_parameters()]
+        results[fused] = [out.numpy(), h_n.numpy(), c_n.numpy()] + [g.numpy() for g in grads]
+    for f, c in zip(results[True], results[False]):
+        np.testing.assert_allclose(f, c, rtol=1e-10, atol=1e-12)

@@ -137,9 +137,12 @@ def record(op: str, inputs: tuple[Node, ...], outputs: tuple[Node, ...], vjp, pa
            multi_output: bool) -> Record:
     """Append one record; the output nodes point at it (never the other way round)."""
     path, step = _scope.get()
-    rec = Record(next(_sequence), op, inputs, tuple([weakref.ref(n) for n in outputs]), vjp,
-                 params, path, step, tuple([n.version for n in inputs]),
-                 tuple([n.shape for n in outputs]), outputs[0].dtype, multi_output)
+    if multi_output:
+        refs, shapes = tuple([weakref.ref(n) for n in outputs]), tuple([n.shape for n in outputs])
+    else:
+        refs, shapes = (weakref.ref(outputs[0]),), (outputs[0].shape,)
+    rec = Record(next(_sequence), op, inputs, refs, vjp, params, path, step,
+                 tuple([n.version for n in inputs]), shapes, outputs[0].dtype, multi_output)
     if _anomaly.get():
         rec.where = "".join(traceback.format_stack(limit=12)[:-3])
     for i, node in enumerate(outputs):

@@ -70,7 +70,7 @@ def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
     opdef = OPS[name]
     params = params or {}
     bk = _check_inputs(name, tensors, opdef.float_only)
-    out, vjp = opdef.fn(bk, *(t.data for t in tensors), **params)
+    out, vjp = opdef.fn(bk, *[t.data for t in tensors], **params)
     needs = False
     if tape.is_grad_enabled():
         for t in tensors:

@@ -17,7 +17,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import tape
-from ..functions import concat, sigmoid, split, stack, tanh
+from ..functions import concat, stack
+from ..fused import lstm_layer
 from ..tensor import Tensor
 from . import init
 from .cells import gru_step, joined, joined_bias, lstm_step, rnn_step, set_forget_bias
@@ -58,26 +59,11 @@ def _lstm_layer_composed(x, state, w_ih, w_hh, b_ih, b_hh, reverse):
 
 
 def _lstm_layer_fused(x, state, w_ih, w_hh, b_ih, b_hh, reverse):
-    """The fast path. The input projection of all L steps is one matmul (it does not depend
-    on h); each step then adds h @ W_hh^T and runs the gate math. Until the fused op is
-    wired in here, the gate math is the composed one, so both paths give the same numbers:
-    replace `_lstm_step_projected` (or the whole loop) with the fused op."""
-    steps, batch, size = x.shape
-    projected = x.reshape(steps * batch, size) @ w_ih.T
-    if b_ih is not None:
-        projected = projected + (b_ih + b_hh)
-    projected = projected.reshape(steps, batch, w_ih.shape[0])
-    w_hh_t = w_hh.T
-    return unroll(projected, state, lambda xw, s: _lstm_step_projected(xw, s[0], s[1], w_hh_t),
-                  reverse)
-
-
-def _lstm_step_projected(xw: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor) -> State:
-    """lstm_step with xw = x @ W_ih^T + b_ih + b_hh computed beforehand."""
-    i, f, g, o = split(xw + h @ w_hh_t, 4, axis=-1)
-    i, f, g, o = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
-    c = f * c + i * g
-    return o * tanh(c), c
+    """The fast path (tinygrad_lstm/fused.py, ops/fused.py): the input projection of all L
+    steps in one matmul, one fused `lstm_step` record per step, and the weight gradients
+    in one matmul per sequence. Same numbers and gradients as the composed path."""
+    out, h, c = lstm_layer(x, state[0], state[1], w_ih, w_hh, b_ih, b_hh, reverse=reverse)
+    return out, (h, c)
 
 
 class RNNBase(Module):
