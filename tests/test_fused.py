@@ -15,6 +15,7 @@ import tinygrad_lstm as tl
 from tinygrad_lstm import tape
 from tinygrad_lstm.fused import lstm_layer
 from tinygrad_lstm.tensor import apply
+from conftest import CUPY_READY
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from numpy_lstm import lstm_backward, lstm_forward  # noqa: E402
@@ -234,3 +235,69 @@ def test_nn_lstm_fused_equals_composed(backend, options, with_state):
         results[fused] = [out.numpy(), h_n.numpy(), c_n.numpy()] + [g.numpy() for g in grads]
     for f, c in zip(results[True], results[False]):
         np.testing.assert_allclose(f, c, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not CUPY_READY, reason="CuPy with a CUDA device is not available")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cupy_gate_kernels_match_the_xp_gate_math(dtype):
+    """The CuPy elementwise kernels compute what ops/fused.py computes with xp calls."""
+    import cupy
+    from tinygrad_lstm.ops import fused
+
+    bk = tl.get_backend("cupy")
+    rng = np.random.default_rng(11)
+    batch, hidden = 3, 5
+    x, r = (cupy.asarray(rng.standard_normal((batch, 4 * hidden)).astype(dtype)) for _ in range(2))
+    c_prev, gh, gc = (cupy.asarray(rng.standard_normal((batch, hidden)).astype(dtype)) for _ in range(3))
+    state = fused.LSTMState()
+    state.start(bk.xp, cupy.asarray(rng.standard_normal((4 * hidden, hidden)).astype(dtype)), 1, dtype)
+    expected = fused._gates_forward(bk.xp, state, x, r, c_prev)
+    got = bk.fused["lstm_gates_forward"](x, r, c_prev)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(cupy.asnumpy(g), cupy.asnumpy(e), rtol=tol, atol=tol)
+    a, _, tanh_c, _ = expected
+    dz_expected, dc_expected = fused._gates_backward(bk.xp, state, a, c_prev, tanh_c, gh, gc)
+    dz = cupy.empty_like(dz_expected)
+    dc = bk.fused["lstm_gates_backward"](a, c_prev, tanh_c, gh, gc, dz)
+    np.testing.assert_allclose(cupy.asnumpy(dz), cupy.asnumpy(dz_expected), rtol=tol, atol=tol)
+    np.testing.assert_allclose(cupy.asnumpy(dc), cupy.asnumpy(dc_expected), rtol=tol, atol=tol)
+
+
+def test_kernel_path_of_lstm_step_without_a_gpu():
+    """lstm_step's branch for backend kernels (CuPy's), run with stand-in kernels that keep
+    the kernels' contract on NumPy: dz is written into the state's buffer in place."""
+    from tinygrad_lstm.backends.numpy_backend import NumpyBackend
+    from tinygrad_lstm.ops import fused
+
+    calls = []
+
+    class KernelBackend(NumpyBackend):
+        name = "numpy-kernels"
+
+        def __init__(self):
+            super().__init__()
+            state = fused.LSTMState()
+
+            def forward(x, r, c_prev):
+                calls.append("forward")
+                state.start(np, np.zeros((4 * c_prev.shape[1], c_prev.shape[1])), 1, x.dtype)
+                return fused._gates_forward(np, state, x, r, c_prev)
+
+            def backward(a, c_prev, tanh_c, gh, gc, dz):
+                calls.append("backward")
+                state.start(np, np.zeros((4 * c_prev.shape[1], c_prev.shape[1])), 1, a.dtype)
+                dz[...], dc_prev = fused._gates_backward(np, state, a, c_prev, tanh_c, gh, gc)
+                return dc_prev
+            self.fused = {"lstm_gates_forward": forward, "lstm_gates_backward": backward}
+
+    tl.register_backend("numpy-kernels", KernelBackend)
+    data = arrays((4, 2, 3, 5), seed=12)
+    fused_run = grads_of(lstm_layer, data, "numpy-kernels", layers=1)
+    composed = grads_of(composed_layer, data, "numpy", layers=1)
+    assert calls.count("forward") == 4 and calls.count("backward") == 4
+    np.testing.assert_allclose(fused_run[0], composed[0], rtol=1e-12, atol=1e-12)
+    for name in composed[2]:
+        np.testing.assert_allclose(fused_run[2][name], composed[2][name], rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
