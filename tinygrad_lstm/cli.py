@@ -122,6 +122,22 @@ def build_parser() -> Parser:
     p.add_argument("--quick", action="store_true", help="a tiny configuration, seconds long")
     p.add_argument("--steps", type=positive_int, help="training updates per model")
     _common(p)
+
+    p = sub.add_parser("render", help="draw the unrolled graph of an RNN, LSTM or GRU",
+                       description="Unroll a tl.nn model over --steps steps and draw the graph "
+                                   "behind its loss; -o's suffix picks .svg, .png, .pdf or .dot. "
+                                   "No system Graphviz needed (the viz extra).")
+    p.add_argument("model", choices=("rnn", "lstm", "gru"))
+    p.add_argument("--steps", type=positive_int, default=6, help="time steps (default 6)")
+    p.add_argument("--layers", type=positive_int, default=1)
+    p.add_argument("--hidden", type=positive_int, default=8, help="hidden size (default 8)")
+    p.add_argument("--view", choices=("op", "cell", "layer"), default="cell")
+    p.add_argument("--grads", action="store_true", help="run backward and colour by gradient norm")
+    p.add_argument("--max-steps", type=positive_int, help="steps drawn before the middle ones "
+                   "collapse into one node (default 8)")
+    p.add_argument("--fused", action="store_true", help="LSTM: the fused path (lstm_step nodes)")
+    p.add_argument("-o", "--output", metavar="FILE", help="default MODEL-VIEW.svg")
+    _common(p)
     return parser
 
 
@@ -259,8 +275,22 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_render(args) -> int:
+    from . import tape, viz
+    from .viz.examples import nn_loss
+    loss, _model = nn_loss(args.model, steps=args.steps, layers=args.layers,
+                           hidden=args.hidden, seed=args.seed, fused=args.fused,
+                           backend=args.backend)
+    if args.grads:
+        with tape.track_grad_norms():
+            loss.backward()
+    path = args.output or f"{args.model}-{args.view}.svg"
+    print(viz.render(loss, path, view=args.view, grads=args.grads, max_steps=args.max_steps))
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "gradflow": cmd_gradflow,
-            "bench": cmd_bench, "demo": cmd_demo}
+            "bench": cmd_bench, "demo": cmd_demo, "render": cmd_render}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -69,8 +69,9 @@ def collect(output) -> Unrolled:
     for rec in records:
         row = []
         for node in rec.inputs:
-            if node.record is not None and id(node.record) in position:
-                row.append(("r", position[id(node.record)], node.index))
+            p = position.get(id(node.record)) if node.record is not None else None
+            if p is not None:
+                row.append(("r", p, node.index))
                 continue
             j = leaf_position.get(id(node))
             if j is None:
@@ -78,13 +79,13 @@ def collect(output) -> Unrolled:
                 leaves.append(node)
             row.append(("l", j))
         sources.append(row)
-        group = (rec.scope, rec.step)
-        groups.append(group)
-        count = seen_ops.get((group, rec.op), 0)
-        ordinals.append((rec.op, count))
-        seen_ops[(group, rec.op)] = count + 1
-        if rec.step is not None:
-            steps.setdefault(rec.scope, set()).add(rec.step)
+        scope, step, op = rec.scope, rec.step, rec.op
+        count = seen_ops.get((scope, step, op), 0)
+        seen_ops[(scope, step, op)] = count + 1
+        groups.append((scope, step))
+        ordinals.append((op, count))
+        if step is not None:
+            steps.setdefault(scope, set()).add(step)
     roots = [("r", position[id(t._node.record)], t._node.index) for t in outs]
     return Unrolled(records, sources, leaves, groups, ordinals, roots,
                     {scope: sorted(s) for scope, s in steps.items()})

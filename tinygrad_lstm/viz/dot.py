@@ -68,6 +68,18 @@ def _tree(pic: Picture, ids: dict[tuple, str]):
     return children, members
 
 
+def _group(pic: Picture, item) -> str | None:
+    """Nodes in one group are kept on a straight line: the cells of a layer, and in the op
+    view each op's counterparts at every step, so the steps line up instead of stacking
+    diagonally (parameter edges pass over every earlier step)."""
+    if item.kind in ("cell", "elided"):
+        return item.scope or "steps"
+    if item.kind in ("op", "fused") and item.step is not None:
+        op, count = pic.g.ordinals[item.record]
+        return f"{item.scope}/{op}{count}"
+    return None
+
+
 def _lines(pic: Picture, ids: dict[tuple, str], top: float | None) -> list[str]:
     children, members = _tree(pic, ids)
     first_user: dict[tuple, tuple] = {}
@@ -94,7 +106,11 @@ def _lines(pic: Picture, ids: dict[tuple, str], top: float | None) -> list[str]:
             depth -= 1
             pad = "\t" * (depth + 1)
         for key in members[cluster]:
-            out.append(f"{pad}{ids[key]} [{attr_list(node_attrs(pic, pic.items[key], top))}]\n")
+            attrs = node_attrs(pic, pic.items[key], top)
+            group = _group(pic, pic.items[key])
+            if group:
+                attrs["group"] = group
+            out.append(f"{pad}{ids[key]} [{attr_list(attrs)}]\n")
             if cluster is not None and cluster[0] == "s" and key in first_user:
                 # A constant beside its user: ranked before it, it would drag the step's
                 # cluster into the previous step's ranks and stack the steps diagonally.
@@ -160,9 +176,7 @@ def _edge_lines(pic: Picture, ids: dict[tuple, str], top: float | None, rankdir:
         if kind == "gather" and last_gather[dst] != (src, src_port, dst, dst_port):
             attrs["constraint"] = "false"
         if "e" in (src[0], dst[0]):
-            attrs["style"] = "dashed"
-            if count > 1:
-                attrs["label"] = f"x{count}"
+            attrs["style"] = "dashed"      # (no "x9992" labels: they would bend the layout)
         out.append(f"\t{tail} -> {head}" + (f" [{attr_list(attrs)}]" if attrs else "") + "\n")
     return out
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .collect import Unrolled
+from .collect import Elided, Unrolled
 
 FUSED = frozenset({"lstm_step"})
 STATE_NAMES = {"lstm_step": ("h", "c")}
@@ -59,13 +59,15 @@ def _name_states(g: Unrolled, found: dict[tuple, tuple[str, set[str]]]) -> dict:
     return names
 
 
-def find_roles(g: Unrolled) -> Roles:
-    """Learn the recurrent states of every scope from the edges that cross steps."""
+def find_roles(g: Unrolled, plan: dict[str, Elided] | None = None) -> Roles:
+    """Learn the recurrent states of every scope from the edges that cross steps. Steps
+    elided by `plan` are skipped (but the first, which reads the last one drawn)."""
+    plan = plan or {}
     found: dict[str, dict[tuple, tuple[str, set[str]]]] = {}
     feeds: dict[str, dict[tuple, tuple]] = {}
     for i, row in enumerate(g.sources):
         scope, step = g.groups[i]
-        if step is None:
+        if step is None or _hidden(plan, scope, step, boundary=True):
             continue
         for pos, src in enumerate(row):
             if src[0] != "r" or g.groups[src[1]][0] != scope:
@@ -82,11 +84,16 @@ def find_roles(g: Unrolled) -> Roles:
         names = _name_states(g, states)
         roles.exits[scope] = names
         roles.entries[scope] = {entry: names[sig] for entry, sig in feeds[scope].items()}
-    roles.cell_path = _cell_path(g, roles)
+    roles.cell_path = _cell_path(g, roles, plan)
     return roles
 
 
-def _cell_path(g: Unrolled, roles: Roles) -> set[int]:
+def _hidden(plan: dict[str, Elided], scope: str, step: int, boundary: bool = False) -> bool:
+    hidden = plan.get(scope)
+    return hidden is not None and step in hidden.steps and not (boundary and step == hidden.first)
+
+
+def _cell_path(g: Unrolled, roles: Roles, plan: dict[str, Elided]) -> set[int]:
     """Records between a cell-state input and the cell-state output of their own step:
     for a composed LSTM, f*c_prev and the add that makes c_t."""
     c_in = {s: {sig for sig, r in e.items() if r.startswith("c")} for s, e in roles.entries.items()}
@@ -94,7 +101,7 @@ def _cell_path(g: Unrolled, roles: Roles) -> set[int]:
     downstream: set[int] = set()
     for i, row in enumerate(g.sources):
         scope, step = g.groups[i]
-        if step is None or not c_in.get(scope):
+        if step is None or not c_in.get(scope) or _hidden(plan, scope, step):
             continue
         if any((g.ordinals[i], pos) in c_in[scope] or (src[0] == "r" and src[1] in downstream
                                                          and g.groups[src[1]] == g.groups[i])

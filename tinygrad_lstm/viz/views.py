@@ -13,6 +13,7 @@ gradient norm. One loop over the records builds it all.
 from __future__ import annotations
 
 from .collect import Elided, Unrolled, elision
+from .passes import derived_parameters, see_through
 from .roles import Roles, find_roles, is_fused
 
 VIEWS = ("op", "cell", "layer")
@@ -55,22 +56,27 @@ class Picture:
         self.edges: dict[tuple, list] = {}     # (src, src_port, dst, dst_port) -> [kind, norm, count]
         self.clusters: dict[tuple, str] = {}   # cluster key -> label, in order of appearance
         self.param_norms: dict[int, float] = {}
+        self._chains: dict = {}
         self.derived: set[int] = set()
         self.alias: dict[int, tuple] = {}       # getitem record -> the source it really reads
         self.hidden: set[int] = set()           # stacks drawn as direct edges instead
 
     def chain(self, scope: str) -> tuple:
         """The module clusters around a scope: "lstm.l0" -> ("m","lstm"), ("m","lstm.l0")."""
-        parts = scope.split(".") if scope else []
-        keys = tuple(("m", ".".join(parts[:k + 1])) for k in range(len(parts)))
-        for key in keys:
-            self.clusters.setdefault(key, key[1])
+        keys = self._chains.get(scope)
+        if keys is None:
+            parts = scope.split(".") if scope else []
+            keys = self._chains[scope] = tuple(("m", ".".join(parts[:k + 1])) for k in range(len(parts)))
+            for key in keys:
+                self.clusters.setdefault(key, key[1])
         return keys
 
     def step_cluster(self, scope: str, step: int) -> tuple:
         key = ("s", scope, step)
-        self.clusters.setdefault(key, f"t={step}")
-        return self.chain(scope) + (key,)
+        if key not in self.clusters:
+            self.clusters[key] = f"t={step}"
+            self._chains[key] = self.chain(scope) + (key,)
+        return self._chains[key]
 
     def record_item(self, i: int) -> Item:
         scope, step = self.g.groups[i]
@@ -105,7 +111,7 @@ class Picture:
             item = self.items[key] = Item(key, "param" if node.requires_grad else "const", cluster)
             item.leaf, item.tag = j, tag
             item.norm = self.param_norms.get(j)
-        else:
+        elif cluster[:len(item.cluster)] != item.cluster:   # keep the common prefix
             common = 0
             while common < min(len(item.cluster), len(cluster)) and item.cluster[common] == cluster[common]:
                 common += 1
@@ -130,10 +136,10 @@ def build(g: Unrolled, view: str, max_steps: float, rec_norms=None, param_norms=
     if view not in VIEWS:
         raise ValueError(f"viz: view must be one of {', '.join(VIEWS)}, got {view!r}")
     plan = elision(g.steps, max_steps) if view != "layer" else {}
-    pic = Picture(g, view, plan, find_roles(g))
+    pic = Picture(g, view, plan, find_roles(g, plan))
     pic.param_norms = dict(param_norms or {})
     if view != "op":
-        pic.alias, pic.hidden = _see_through(g)
+        pic.alias, pic.hidden = see_through(g)
     items = [None if i in pic.hidden else pic.record_item(i) for i in range(len(g.records))]
     for i, item in enumerate(items):
         if item is None:
@@ -145,7 +151,7 @@ def build(g: Unrolled, view: str, max_steps: float, rec_norms=None, param_norms=
             item.cpath = True
     for src in g.roots:
         items[src[1]].root = True
-    pic.derived = _derived_parameters(g)
+    pic.derived = derived_parameters(g)
     pending: list[tuple] = []
     for i, row in enumerate(g.sources):
         if items[i] is not None:
@@ -157,109 +163,83 @@ def build(g: Unrolled, view: str, max_steps: float, rec_norms=None, param_norms=
     return pic
 
 
-def _see_through(g: Unrolled) -> tuple[dict[int, tuple], set[int]]:
-    """A layer stacks every step's h and the next layer reads it back with x[t]: in the
-    cell and layer views, draw that as an edge from step t to step t, not through the stack.
-    Returns getitem -> the stacked input it reads, and the stacks left with no other use."""
-    alias: dict[int, tuple] = {}
-    uses: dict[int, int] = {}
-    for i, row in enumerate(g.sources):
-        for src in row:
-            if src[0] == "r":
-                uses[src[1]] = uses.get(src[1], 0) + 1
-        rec = g.records[i]
-        if rec.op != "getitem" or row[0][0] != "r" or type(rec.params.get("index")) is not int:
-            continue
-        stacked = g.records[row[0][1]]
-        count = len(stacked.inputs)
-        if stacked.op == "stack" and stacked.params.get("axis", 0) in (0, -len(stacked.out_shapes[0])):
-            if -count <= rec.params["index"] < count:
-                alias[i] = g.sources[row[0][1]][rec.params["index"] % count]
-    read: dict[int, int] = {}
-    for i in alias:
-        read[g.sources[i][0][1]] = read.get(g.sources[i][0][1], 0) + 1
-    roots = {src[1] for src in g.roots}
-    hidden = {p for p, n in read.items() if n == uses[p] and p not in roots}
-    return alias, hidden
-
-
-def _derived_parameters(g: Unrolled) -> set[int]:
-    """Records outside any step computed from parameters alone (a transpose, the concat
-    of W_ih and W_hh, b_ih + b_hh): what they feed to every step is still the weights."""
-    derived: set[int] = set()
-    for i, row in enumerate(g.sources):
-        if g.groups[i][1] is None and all(
-                (src[0] == "l" and g.leaves[src[1]].requires_grad) or (src[0] == "r" and src[1] in derived)
-                for src in row):
-            derived.add(i)
-    return derived
-
-
-def _edges_into(pic: Picture, items: list[Item], i: int, row, rec_norms, pending) -> None:
-    g, roles = pic.g, pic.roles
+def _edges_into(pic: Picture, items: list, i: int, row, rec_norms, pending) -> None:
     dst = items[i]
-    scope, step = g.groups[i]
     for pos, src in enumerate(row):
-        entry = roles.entry(scope, (g.ordinals[i], pos)) if step is not None else None
-        dst_port = None
         if src[0] == "l":
-            node = g.leaves[src[1]]
-            if not node.requires_grad and node.shape == ():
-                dst.scalar = True
-                continue
-            kind = "param" if node.requires_grad else "const"
-            if kind == "const" and entry:
-                kind = "cstate" if entry[0] == "c" else "state"
-            tag = f"{entry}_init" if entry else (f"x_{step}" if step is not None else "")
-            if dst.kind == "cell":
-                if kind != "param":
-                    _in_port(dst, entry, tag)   # a constant into a cell is its port's label
-                    continue
-                dst_port = "body"
-            if dst.kind == "elided" and kind != "param":
-                pending.append((src[1], dst, dst_port, kind))
-                continue
-            norms = rec_norms[i] if rec_norms is not None else None
-            norm = max(norms) if kind == "param" and norms else None
-            pic.add_edge(pic.leaf_item(src[1], dst.cluster, tag), None, dst, dst_port, kind, norm)
-            continue
-        p, k = src[1], src[2]
-        origin = items[p]
-        if origin is dst:
-            continue
-        src_scope, src_step = g.groups[p]
-        role = None
-        if src_scope == scope and None not in (src_step, step) and src_step != step:
-            role = roles.exit(scope, (g.ordinals[p], k))
-        if role:
-            kind = "cstate" if role[0] == "c" else "state"
-        elif p in roles.cell_path and i in roles.cell_path and g.groups[p] == g.groups[i]:
-            kind = "cstate"
-        elif p in pic.derived:
-            kind = "param"
-        elif origin.step is None and origin.kind in ("op", "fused") and (
-                dst.step is not None or dst.kind == "elided"):
-            kind = "shared"             # one tensor made outside the steps, read by each
-        elif dst.step is None and dst.kind in ("op", "fused") and (
-                origin.step is not None or origin.kind == "elided"):
-            kind = "gather"             # e.g. the stack of every step's h
-        else:
-            kind = "data"
-        src_port = None
-        if origin.kind in ("op", "fused") and g.records[p].multi_output:
-            src_port = f"#{k}"          # no port: keeps the outputs' edges apart, and labels them
-        if origin.kind == "cell":
-            out_role = roles.exit(src_scope, (g.ordinals[p], k)) or "out"
-            src_port = "o_" + out_role
-            origin.outs.setdefault(src_port, f"{out_role}_{src_step}")
-        if dst.kind == "cell":
-            dst_port = "body" if kind == "param" else _in_port(
-                dst, entry, f"{entry}_{src_step}" if entry else f"x_{step}")
+            _leaf_edge(pic, dst, i, pos, src[1], rec_norms, pending)
+        elif items[src[1]] is not dst:          # inside one drawn node: nothing to draw
+            _record_edge(pic, items[src[1]], dst, i, pos, src, rec_norms)
+
+
+def _leaf_edge(pic: Picture, dst: Item, i: int, pos: int, j: int, rec_norms, pending) -> None:
+    g = pic.g
+    node = g.leaves[j]
+    if not node.requires_grad and node.shape == ():
+        dst.scalar = True
+        return
+    scope, step = g.groups[i]
+    entry = pic.roles.entry(scope, (g.ordinals[i], pos)) if step is not None else None
+    kind = "param" if node.requires_grad else "const"
+    if kind == "const" and entry:
+        kind = "cstate" if entry[0] == "c" else "state"
+    tag = f"{entry}_init" if entry else (f"x_{step}" if step is not None else "")
+    dst_port = None
+    if dst.kind == "cell":
+        if kind != "param":
+            _in_port(dst, entry, tag)       # a constant into a cell is its port's label
+            return
+        dst_port = "body"
+    if dst.kind == "elided" and kind != "param":
+        pending.append((j, dst, dst_port, kind))
+        return
+    norms = rec_norms[i] if rec_norms is not None and kind == "param" else None
+    pic.add_edge(pic.leaf_item(j, dst.cluster, tag), None, dst, dst_port, kind,
+                 max(norms) if norms else None)
+
+
+def _record_edge(pic: Picture, origin: Item, dst: Item, i: int, pos: int, src, rec_norms) -> None:
+    g, roles = pic.g, pic.roles
+    p, k = src[1], src[2]
+    scope, step = g.groups[i]
+    src_scope, src_step = g.groups[p]
+    role = None
+    if src_scope == scope and None not in (src_step, step) and src_step != step:
+        role = roles.exit(scope, (g.ordinals[p], k))
+    if role:
+        kind = "cstate" if role[0] == "c" else "state"
+    elif p in roles.cell_path and i in roles.cell_path and g.groups[p] == g.groups[i]:
+        kind = "cstate"
+    elif p in pic.derived:
+        kind = "param"
+    elif origin.step is None and origin.kind in ("op", "fused") and (
+            dst.step is not None or dst.kind == "elided"):
+        kind = "shared"             # one tensor made outside the steps, read by each
+    elif dst.step is None and dst.kind in ("op", "fused") and (
+            origin.step is not None or origin.kind == "elided"):
+        kind = "gather"             # e.g. the stack of every step's h
+    else:
+        kind = "data"
+    src_port = dst_port = None
+    if origin.kind in ("op", "fused") and g.records[p].multi_output:
+        src_port = f"#{k}"          # no port: keeps the outputs' edges apart, and labels them
+    if origin.kind == "cell":
+        out_role = roles.exit(src_scope, (g.ordinals[p], k)) or "out"
+        src_port = "o_" + out_role
+        origin.outs.setdefault(src_port, f"{out_role}_{src_step}")
+    if dst.kind == "cell":
+        entry = roles.entry(scope, (g.ordinals[i], pos))
+        dst_port = "body" if kind == "param" else _in_port(
+            dst, entry, f"{entry}_{src_step}" if entry else f"x_{step}")
+    if kind == "param":     # the weights' gradient from this use: what reaches its consumer
+        norms = rec_norms[i] if rec_norms is not None else None
+        norm = max(norms) if norms else None
+    else:
         norms = rec_norms[p] if rec_norms is not None else None
         norm = norms[k] if norms else None
-        if origin.kind == "cell" and norm is not None:
-            origin.out_norms[src_port] = max(norm, origin.out_norms.get(src_port, 0.0))
-        pic.add_edge(origin, src_port, dst, dst_port, kind, norm)
+    if origin.kind == "cell" and norm is not None:
+        origin.out_norms[src_port] = max(norm, origin.out_norms.get(src_port, 0.0))
+    pic.add_edge(origin, src_port, dst, dst_port, kind, norm)
 
 
 def _in_port(item: Item, role: str | None, label: str) -> str:
