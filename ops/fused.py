@@ -142,6 +142,7 @@ def lstm_step(bk, gates, h_prev, c_prev, w_hh, *, t: int, state: LSTMState):
     first = state.advance(t)
     state.h_prev[t] = h_prev
     rec = xp.matmul(h_prev, state.w_t)
+    shape, dtype = tuple(gates.shape), gates.dtype   # (the VJP must not keep `gates` alive)
     forward = bk.fused.get("lstm_gates_forward")
     if forward is not None:
         a, c, tanh_c, h = forward(gates[t, ...], rec, c_prev)
@@ -151,7 +152,7 @@ def lstm_step(bk, gates, h_prev, c_prev, w_hh, *, t: int, state: LSTMState):
     def vjp(cots):
         gh, gc = (g if g is not None else xp.zeros_like(c) for g in cots)
         if state.d_gates is None:
-            state.d_gates = xp.zeros(tuple(gates.shape), dtype=gates.dtype)
+            state.d_gates = xp.zeros(shape, dtype=dtype)
         backward = bk.fused.get("lstm_gates_backward")
         if backward is not None:   # writes dz straight into the buffer
             dz = state.d_gates[t, ...]
