@@ -1,8 +1,9 @@
 """Small recurrent graphs unrolled by hand from the primitive ops, scoped as tl.nn scopes
 them (layer "l{k}" inside the model's path, one `tl.scope(step=t)` per step), to draw
-and to test the renderer with. Each returns the loss; parameters are named leaves.
+and to test the renderer with. Each returns the loss and what holds the parameters
+(named leaves; keep them, their .grad lives there).
 
-    loss = unroll("lstm", steps=6)
+    loss, params = unroll("lstm", steps=6)
     tl.viz.render(loss, "lstm.svg", view="cell", grads=True)
 """
 from __future__ import annotations
@@ -41,12 +42,14 @@ def gru_step(x, h, W_rz, b_rz, W_n, b_n):
 
 def unroll(kind: str = "lstm", steps: int = 4, layers: int = 1, batch: int = 2, inputs: int = 3,
            hidden: int = 4, seed: int = 0, forget_bias: float = 1.0, scale: float = 0.5):
-    """The loss of a `layers`-deep recurrent net over `steps` steps, recorded on the tape."""
+    """The loss of a `layers`-deep recurrent net over `steps` steps, recorded on the tape,
+    and its parameters by name."""
     if kind not in KINDS:
         raise ValueError(f"unroll: kind must be one of {', '.join(KINDS)}, got {kind!r}")
     rng = np.random.default_rng(seed)
     H = hidden
     xs = [tl.tensor(rng.standard_normal((batch, inputs))) for _ in range(steps)]
+    named = {}
     with tl.scope(kind):
         for k in range(layers):
             size = (inputs if k == 0 else H) + H
@@ -65,10 +68,11 @@ def unroll(kind: str = "lstm", steps: int = 4, layers: int = 1, batch: int = 2, 
                           _param(rng, f"{kind}.bias_rz_l{k}", (2 * H,), 0.0),
                           _param(rng, f"{kind}.weight_n_l{k}", (size, H), s),
                           _param(rng, f"{kind}.bias_n_l{k}", (H,), 0.0)]
+            named.update((p.name, p) for p in params)
             xs = _layer(kind, k, xs, params, batch, H)
-    V = _param(rng, "head.weight", (H, 1), 1.0 / np.sqrt(H))
+    V = named["head.weight"] = _param(rng, "head.weight", (H, 1), 1.0 / np.sqrt(H))
     target = tl.tensor(np.ones((batch, 1)))
-    return ((xs[-1] @ V - target) ** 2).mean()
+    return ((xs[-1] @ V - target) ** 2).mean(), named
 
 
 def _layer(kind: str, k: int, xs, params, batch: int, H: int):
