@@ -74,4 +74,25 @@ def unroll(cell: Any, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:
     return stack(hs, axis=0), state
 
 
+def functional_call(module: Any, tensors: dict[str, Tensor], *args: Any, **kwargs: Any) -> Any:
+    """Call `module(*args)` with some parameters replaced by the given tensors (keys as in
+    named_parameters()); the module is left as it was. This makes a module a function of
+    its weights, e.g. for tl.gradcheck(lambda x, w: functional_call(m, {"weight": w}, x), ...)."""
+    saved = []
+    try:
+        for key, value in tensors.items():
+            *path, attr = key.split(".")
+            owner = module
+            for part in path:
+                owner = owner._modules[part]
+            if attr not in owner._parameters:
+                raise KeyError(f"functional_call: {type(module).__name__} has no parameter '{key}'")
+            saved.append((owner, attr, owner._parameters[attr]))
+            object.__setattr__(owner, attr, value)
+        return module(*args, **kwargs)
+    finally:
+        for owner, attr, original in reversed(saved):
+            object.__setattr__(owner, attr, original)
+
+
 from .tbptt import truncated_bptt  # noqa: E402,F401
