@@ -290,6 +290,7 @@ def test_any_op_listed_as_fused_or_named_lstm_is_drawn_as_one_fused_node(monkeyp
     assert viz.is_fused("lstm_step") and viz.is_fused("lstm_anything")
     assert not viz.is_fused("tanh")
     monkeypatch.setattr(viz.roles, "FUSED", viz.roles.FUSED | {"tanh"})
+    assert viz.FUSED is not viz.roles.FUSED          # (the patched set is the one consulted)
     d = dot_of(unroll("rnn", steps=2))
     assert len(d.find(r'^"tanh\\n\[fused\]')) == 2
 

@@ -100,6 +100,7 @@ def render(output, path: str | os.PathLike, view: str = "op", grads: bool = Fals
         graph = output
     else:
         graph = draw(output, view=view, grads=grads, max_steps=max_steps, **options)
+    target.parent.mkdir(parents=True, exist_ok=True)
     if fmt in ("dot", "gv"):
         target.write_text(graph.source, encoding="utf-8")
     else:

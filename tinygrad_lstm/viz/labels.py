@@ -49,6 +49,14 @@ def node_attrs(pic: Picture, item: Item, top: float | None) -> dict[str, str]:
                  "style": "filled", "fillcolor": "#f2f2f2", "fontsize": "9", "color": "#9e9e9e"}
     elif kind == "cell":
         return {"label": _cell_label(pic, item, top), "shape": "plain", "style": "solid"}
+    elif kind == "inputs":
+        tags = list(item.ins)
+        xs = [t for t in tags if t.startswith("x_")]
+        lines = ["inputs"] + ([f"{xs[0]} ... {xs[-1]}" if len(xs) > 1 else xs[0]] if xs else [])
+        others = [t for t in tags if not t.startswith("x_")]
+        lines += [", ".join(others)] if others else []
+        attrs = {"label": "\n".join(lines), "shape": "ellipse", "style": "filled",
+                 "fillcolor": "#f2f2f2", "fontsize": "9", "color": "#9e9e9e"}
     elif kind == "elided":
         hidden = pic.plan[item.scope]
         lines = [f"t={hidden.first} ... t={hidden.last}",
@@ -93,7 +101,7 @@ def _shade_node(item: Item, attrs: dict[str, str], top: float) -> None:
         high = "-" if item.norm is None else f"{item.norm:.1e}"
         attrs["label"] += f"\ngrad {low} .. {high}"
         return
-    if item.kind == "const":
+    if item.kind in ("const", "inputs"):
         return
     attrs["label"] += "\n" + grad_text(item.norm)
     value = level(item.norm, top)

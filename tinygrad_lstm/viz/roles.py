@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from .collect import Elided, Unrolled
 
-FUSED = frozenset({"lstm_step"})
+FUSED = {"lstm_step", "lstm_sequence"}   # add the names of your own fused kernels here
 STATE_NAMES = {"lstm_step": ("h", "c")}
 MIXING = frozenset({"matmul", "concat", "stack"})
 

@@ -193,6 +193,12 @@ def _leaf_edge(pic: Picture, dst: Item, i: int, pos: int, j: int, rec_norms, pen
     if dst.kind == "elided" and kind != "param":
         pending.append((j, dst, dst_port, kind))
         return
+    if dst.kind == "layer" and kind != "param":     # a layer's constants: one node
+        key = ("in", dst.scope)
+        inputs = pic.items.get(key) or pic.items.setdefault(key, Item(key, "inputs", dst.cluster, dst.scope))
+        inputs.ins[tag or "const"] = ""
+        pic.add_edge(inputs, None, dst, None, "const", None)
+        return
     norms = rec_norms[i] if rec_norms is not None and kind == "param" else None
     pic.add_edge(pic.leaf_item(j, dst.cluster, tag), None, dst, dst_port, kind,
                  max(norms) if norms else None)
