@@ -57,7 +57,7 @@ def _max_steps(value) -> float:
 
 
 def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | None = None,
-         *, rankdir: str = "LR", title: str | None = None):
+         *, rankdir: str = "LR", title: str | None = None, decades: float = DECADES):
     """The recorded graph behind `output` (a Tensor or a list/tuple of them) as a
     `graphviz.Digraph`.
 
@@ -67,6 +67,10 @@ def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | N
     grads: colour and weight edges and nodes by gradient norm, with the cell-state path
         in blue. The norms come from a backward run inside `tl.tape.track_grad_norms()`;
         without one, the renderer runs its own backward (seeded with ones, .grad untouched).
+        The scale is logarithmic: the largest norm drawn is darkest, and `decades` orders
+        of magnitude below it (default 8) is the palest.
+    rankdir: "LR" (time runs left to right, the default) or "TB".
+    title: a caption above the picture.
     max_steps: when a layer has more steps, only the first and last max_steps/2 are drawn
         and the rest become one node "t=4 ... t=9995". None means 8; "all" draws every step.
     """
@@ -78,7 +82,7 @@ def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | N
         if grads:
             rec_norms, param_norms = gradient_norms(g, [t for t in outs if t._node is not None])
         pic = build(g, view, limit, rec_norms, param_norms)
-        graph_attr, body = dot_body(pic, grads, rankdir)
+        graph_attr, body = dot_body(pic, grads, rankdir, decades)
     if title:
         graph_attr.update(label=title, labelloc="t")
     Graph = graph_class()

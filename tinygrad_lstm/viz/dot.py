@@ -80,7 +80,7 @@ def _group(pic: Picture, item) -> str | None:
     return None
 
 
-def _lines(pic: Picture, ids: dict[tuple, str], top: float | None) -> list[str]:
+def _lines(pic: Picture, ids: dict[tuple, str], scale: tuple | None) -> list[str]:
     children, members = _tree(pic, ids)
     first_user: dict[tuple, tuple] = {}
     for src, _, dst, _ in pic.edges:
@@ -106,7 +106,7 @@ def _lines(pic: Picture, ids: dict[tuple, str], top: float | None) -> list[str]:
             depth -= 1
             pad = "\t" * (depth + 1)
         for key in members[cluster]:
-            attrs = node_attrs(pic, pic.items[key], top)
+            attrs = node_attrs(pic, pic.items[key], scale)
             group = _group(pic, pic.items[key])
             if group:
                 attrs["group"] = group
@@ -132,7 +132,7 @@ def _output_name(pic: Picture, key: tuple, k: int) -> str:
     return str(k)
 
 
-def _edge_lines(pic: Picture, ids: dict[tuple, str], top: float | None, rankdir: str) -> list[str]:
+def _edge_lines(pic: Picture, ids: dict[tuple, str], scale: tuple | None, rankdir: str) -> list[str]:
     out = []
     constrained: set = set()
     # Parameters come in from the side, across the flow of time, so that their edges
@@ -152,8 +152,8 @@ def _edge_lines(pic: Picture, ids: dict[tuple, str], top: float | None, rankdir:
             head += ":w"
         colour, width = EDGES[kind]
         attrs: dict[str, str] = {}
-        if top is not None and kind != "const":
-            value = level(norm, top)
+        if scale is not None and kind != "const":
+            value = level(norm, *scale)
             if value is None:
                 colour, width = "#d0d0d0", 0.6
             else:
@@ -181,16 +181,17 @@ def _edge_lines(pic: Picture, ids: dict[tuple, str], top: float | None, rankdir:
     return out
 
 
-def dot_body(pic: Picture, grads: bool, rankdir: str = "LR") -> tuple[dict, list[str]]:
+def dot_body(pic: Picture, grads: bool, rankdir: str = "LR",
+             decades: float = DECADES) -> tuple[dict, list[str]]:
     """The graph attributes and the body lines of `pic` drawn as DOT."""
     ids = {key: f"n{k}" for k, key in enumerate(pic.items)}
-    top = None
+    scale = None
     if grads:
         values = [item.norm for item in pic.items.values() if item.norm is not None]
         values += [edge[1] for edge in pic.edges.values() if edge[1] is not None]
-        top = max(values, default=0.0)
-    body = _lines(pic, ids, top) + _edge_lines(pic, ids, top, rankdir)
+        scale = (max(values, default=0.0), decades)
+    body = _lines(pic, ids, scale) + _edge_lines(pic, ids, scale, rankdir)
     if grads:
         has_c = any(edge[0] == "cstate" for edge in pic.edges.values())
-        body.append(f"\tlegend [label={legend(top, DECADES, has_c)} shape=plain style=solid]\n")
+        body.append(f"\tlegend [label={legend(*scale, has_c)} shape=plain style=solid]\n")
     return {**GRAPH, "rankdir": rankdir}, body

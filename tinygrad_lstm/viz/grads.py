@@ -20,7 +20,7 @@ from .. import tape
 from ..tensor import Tensor
 from .collect import Unrolled
 
-DECADES = 6
+DECADES = 8
 WARM = ("#ededed", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")   # h path and everything else
 COOL = ("#e3ecf5", "#9ecae1", "#4292c6", "#08519c", "#08306b")   # the cell-state path
 
@@ -86,7 +86,7 @@ def legend(top: float, decades: float, cell_state: bool) -> str:
     cells = []
     for k in range(int(decades), -1, -1):
         colour = shade(k / decades)
-        exponent = math.log10(top) - (decades - k) if top > 0 else 0.0
+        exponent = math.floor(math.log10(top)) - (decades - k) if top > 0 else 0
         cells.append(f'<TD BGCOLOR="{colour}" WIDTH="34">1e{exponent:.0f}</TD>')
     rows = [f'<TR><TD COLSPAN="{len(cells)}">gradient norm |dL/d tensor| (colour and width, '
             f'log scale)</TD></TR>', "<TR>" + "".join(cells) + "</TR>"]

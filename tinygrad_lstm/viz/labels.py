@@ -33,8 +33,8 @@ def grad_text(value: float | None) -> str:
     return "grad -" if value is None else f"grad {value:.1e}"
 
 
-def node_attrs(pic: Picture, item: Item, top: float | None) -> dict[str, str]:
-    """The DOT attributes of one item; `top` is the largest norm when drawing gradients."""
+def node_attrs(pic: Picture, item: Item, scale: tuple | None) -> dict[str, str]:
+    """The DOT attributes of one item; `scale` is (largest norm, decades) for gradients."""
     kind = item.kind
     if kind in ("op", "fused"):
         attrs = _op_attrs(pic, item)
@@ -48,7 +48,7 @@ def node_attrs(pic: Picture, item: Item, top: float | None) -> dict[str, str]:
         attrs = {"label": f"{node.name or item.tag or 'const'}\n{node.shape}", "shape": "ellipse",
                  "style": "filled", "fillcolor": "#f2f2f2", "fontsize": "9", "color": "#9e9e9e"}
     elif kind == "cell":
-        return {"label": _cell_label(pic, item, top), "shape": "plain", "style": "solid"}
+        return {"label": _cell_label(pic, item, scale), "shape": "plain", "style": "solid"}
     elif kind == "inputs":
         tags = list(item.ins)
         xs = [t for t in tags if t.startswith("x_")]
@@ -68,8 +68,8 @@ def node_attrs(pic: Picture, item: Item, top: float | None) -> dict[str, str]:
         lines = [item.scope, f"{steps} steps, {item.ops} ops" if steps else f"{item.ops} ops"]
         attrs = {"label": "\n".join(lines), "shape": "box", "style": "rounded,filled",
                  "fillcolor": CELL_FILL}
-    if top is not None:
-        _shade_node(item, attrs, top)
+    if scale is not None:
+        _shade_node(item, attrs, scale)
     if item.root:
         attrs["peripheries"] = "2"
     return attrs
@@ -94,7 +94,7 @@ def _op_attrs(pic: Picture, item: Item) -> dict[str, str]:
     return attrs
 
 
-def _shade_node(item: Item, attrs: dict[str, str], top: float) -> None:
+def _shade_node(item: Item, attrs: dict[str, str], scale: tuple) -> None:
     """Gradient view: fill by the norm, and print it."""
     if item.kind == "elided":
         low = "-" if item.low is None else f"{item.low:.1e}"
@@ -104,21 +104,21 @@ def _shade_node(item: Item, attrs: dict[str, str], top: float) -> None:
     if item.kind in ("const", "inputs"):
         return
     attrs["label"] += "\n" + grad_text(item.norm)
-    value = level(item.norm, top)
+    value = level(item.norm, *scale)
     palette = COOL if item.cpath else WARM
     attrs["fillcolor"] = "#ffffff" if value is None else tint(shade(value, palette))
     if item.kind == "param":
         attrs["fillcolor"] = PARAM_FILL
 
 
-def _cell_label(pic: Picture, item: Item, top: float | None) -> str:
+def _cell_label(pic: Picture, item: Item, scale: tuple | None) -> str:
     """An HTML-like table: inputs on the left, the step in the middle, outputs on the right."""
     title = [f"t={item.step}"]
     title.append(f"{item.fused} [fused]" if item.fused else f"{item.ops} ops")
     body = CELL_FILL
-    if top is not None:
+    if scale is not None:
         title.append(grad_text(item.norm))
-        value = level(item.norm, top)
+        value = level(item.norm, *scale)
         body = "#ffffff" if value is None else tint(shade(value))
     middle = (f'<TD PORT="body" BGCOLOR="{body}" CELLPADDING="6">'
               + "<BR/>".join(escape(t) for t in title) + "</TD>")
@@ -130,8 +130,8 @@ def _cell_label(pic: Picture, item: Item, top: float | None) -> str:
         rows = []
         for port, text in ports.items():
             colour = "#ffffff"
-            if outgoing and top is not None and port in item.out_norms:
-                value = level(item.out_norms[port], top)
+            if outgoing and scale is not None and port in item.out_norms:
+                value = level(item.out_norms[port], *scale)
                 colour = tint(shade(value, COOL if port.startswith("o_c") else WARM), 0.45)
                 text = f"{text}  {item.out_norms[port]:.0e}"
             rows.append(f'<TR><TD PORT="{port}" BGCOLOR="{colour}">{escape(text)}</TD></TR>')
