@@ -21,8 +21,8 @@ from ..tensor import Tensor
 from .collect import Unrolled
 
 DECADES = 8
-WARM = ("#ededed", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")   # h path and everything else
-COOL = ("#e3ecf5", "#9ecae1", "#4292c6", "#08519c", "#08306b")   # the cell-state path
+WARM = ("#d4d4d4", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")   # h path and everything else
+COOL = ("#cfdcea", "#9ecae1", "#4292c6", "#08519c", "#08306b")   # the cell-state path
 
 
 def _norm(bk, array) -> float:

@@ -18,16 +18,17 @@ def tape_text(output, grads: bool = False) -> str:
         return "\n".join(lines)
     g = collect(outs)
     rec_norms, _ = gradient_norms(g, [t for t in outs if t._node is not None])
-    annotated, row, seen = [], 0, set()
-    width = max(map(len, lines), default=0)
+    rows, row, seen = [], 0, set()          # (line, its grad text or None for a leaf)
     for i, sources in enumerate(g.sources):
         for src in sources:                 # leaves get their line where first used
             if src[0] == "l" and src[1] not in seen:
                 seen.add(src[1])
-                annotated.append(lines[row])
+                rows.append((lines[row], None))
                 row += 1
         norms = rec_norms[i]
-        text = "grad -" if norms is None else "grad " + ", ".join(f"{n:.2e}" for n in norms)
-        annotated.append(f"{lines[row]:<{width}}  {text}")
+        rows.append((lines[row], "grad -" if norms is None else
+                     "grad " + ", ".join(f"{n:.2e}" for n in norms)))
         row += 1
-    return "\n".join(annotated + lines[row:])
+    width = max((len(line.rstrip()) for line, text in rows if text), default=0)
+    return "\n".join([line if text is None else f"{line.rstrip():<{width}}  {text}"
+                      for line, text in rows] + lines[row:])
