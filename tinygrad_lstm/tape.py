@@ -203,7 +203,9 @@ def _run_vjp(rec: Record, cots: list, bk) -> tuple:
             f"backward: trying to backward through the graph a second time (op {describe(rec)}); "
             f"its saved arrays were freed by the first backward. Pass retain_graph=True to the "
             f"first backward (or to tl.grad) if you need to go through the graph again.")
-    _check_versions(rec)
+    for node, seen in zip(rec.inputs, rec.versions):
+        if node.version != seen:
+            _check_versions(rec)   # raises, naming the input
     if rec.multi_output:
         return rec.vjp(cots)
     return rec.vjp(cots[0])

@@ -77,9 +77,12 @@ def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
             if t._requires_grad:
                 needs = True
                 break
-    outs = tuple(out) if opdef.multi_output else (out,)
     # NumPy reductions to 0-d give scalars, not arrays; keep every tensor's data an array.
-    results = tuple([Tensor._wrap(o if bk.is_array(o) else bk.xp.asarray(o), bk, needs) for o in outs])
+    if opdef.multi_output:
+        results = tuple([Tensor._wrap(o if bk.is_array(o) else bk.xp.asarray(o), bk, needs)
+                         for o in out])
+    else:
+        results = (Tensor._wrap(out if bk.is_array(out) else bk.xp.asarray(out), bk, needs),)
     if needs:
         rec = tape.record(name, tuple([t._node or t._ensure_node() for t in tensors]),
                           tuple([r._node for r in results]), vjp, params, opdef.multi_output)
