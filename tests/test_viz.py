@@ -238,6 +238,13 @@ def test_cell_view_has_one_node_per_step_with_state_ports():
     assert all("#2166ac" in line for line in recurrent if ":o_c:" in line)
 
 
+def test_top_down_layout_puts_inputs_above_and_outputs_below():
+    d = dot_of(unroll("lstm", steps=3), view="cell", rankdir="TB")
+    assert "rankdir=TB" in d.source
+    assert len(re.findall(r":o_h:s -> n\d+:i_h:n", d.source)) == 2
+    assert len(re.findall(r"-> n\d+:body:w", d.source)) == 2 * 3   # W and b into each step
+
+
 def test_rnn_and_gru_cells_carry_only_h():
     for kind in ("rnn", "gru"):
         d = dot_of(unroll(kind, steps=3), view="cell")

@@ -137,19 +137,25 @@ def _edge_lines(pic: Picture, ids: dict[tuple, str], scale: tuple | None, rankdi
     constrained: set = set()
     # Parameters come in from the side, across the flow of time, so that their edges
     # into every step do not tangle with the data and state edges.
-    side = "n" if rankdir in ("LR", "RL") else "w"
+    across = rankdir in ("LR", "RL")
+    side = "n" if across else "w"
+    in_side, out_side = ("w", "e") if across else ("n", "s")
     # Edges gathering every step into one node (a stack of all h_t) would pull each step
-    # towards it; only the last one ranks the node, after all the steps.
-    last_gather = {key[2]: key for key, edge in pic.edges.items() if edge[0] == "gather"}
+    # towards it; only the one from the step that ran last ranks the node, after them all.
+    last_gather: dict = {}
+    for key, edge in pic.edges.items():
+        latest = last_gather.get(key[2])
+        if edge[0] == "gather" and (latest is None or pic.items[key[0]].record > pic.items[latest[0]].record):
+            last_gather[key[2]] = key
     for (src, src_port, dst, dst_port), (kind, norm, count) in pic.edges.items():
         slot = src_port[1:] if src_port and src_port[0] == "#" else None
-        tail = ids[src] + (f":{src_port}:e" if src_port and slot is None else "")
+        tail = ids[src] + (f":{src_port}:{out_side}" if src_port and slot is None else "")
         head = ids[dst] + (f":{dst_port}" if dst_port else "")
         fan_out = kind in ("param", "shared")
         if dst_port == "body" or (fan_out and not dst_port):
             head += f":{side}"
         elif dst_port:
-            head += ":w"
+            head += f":{in_side}"
         colour, width = EDGES[kind]
         attrs: dict[str, str] = {}
         if scale is not None and kind != "const":
@@ -185,6 +191,7 @@ def dot_body(pic: Picture, grads: bool, rankdir: str = "LR",
              decades: float = DECADES) -> tuple[dict, list[str]]:
     """The graph attributes and the body lines of `pic` drawn as DOT."""
     ids = {key: f"n{k}" for k, key in enumerate(pic.items)}
+    pic.rankdir = rankdir
     scale = None
     if grads:
         values = [item.norm for item in pic.items.values() if item.norm is not None]

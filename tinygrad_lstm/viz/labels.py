@@ -112,7 +112,8 @@ def _shade_node(item: Item, attrs: dict[str, str], scale: tuple) -> None:
 
 
 def _cell_label(pic: Picture, item: Item, scale: tuple | None) -> str:
-    """An HTML-like table: inputs on the left, the step in the middle, outputs on the right."""
+    """An HTML-like table: inputs before the step and outputs after it, along the flow of
+    time (left and right of it with rankdir LR, above and below with TB)."""
     title = [f"t={item.step}"]
     title.append(f"{item.fused} [fused]" if item.fused else f"{item.ops} ops")
     body = CELL_FILL
@@ -120,23 +121,24 @@ def _cell_label(pic: Picture, item: Item, scale: tuple | None) -> str:
         title.append(grad_text(item.norm))
         value = level(item.norm, *scale)
         body = "#ffffff" if value is None else tint(shade(value))
-    middle = (f'<TD PORT="body" BGCOLOR="{body}" CELLPADDING="6">'
+    middle = (f'<TD BORDER="1" PORT="body" BGCOLOR="{body}" CELLPADDING="6">'
               + "<BR/>".join(escape(t) for t in title) + "</TD>")
-    columns = []
+    across = pic.rankdir in ("LR", "RL")
+    sides = []
     for ports, outgoing in ((item.ins, False), (item.outs, True)):
-        if not ports:
-            columns.append("")
-            continue
-        rows = []
+        cells = []
         for port, text in ports.items():
             colour = "#ffffff"
             if outgoing and scale is not None and port in item.out_norms:
                 value = level(item.out_norms[port], *scale)
                 colour = tint(shade(value, COOL if port.startswith("o_c") else WARM), 0.45)
                 text = f"{text}  {item.out_norms[port]:.0e}"
-            rows.append(f'<TR><TD PORT="{port}" BGCOLOR="{colour}">{escape(text)}</TD></TR>')
-        columns.append('<TD><TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
-                       + "".join(rows) + "</TABLE></TD>")
-    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0"><TR>'
-            + columns[0] + middle.replace("<TD ", '<TD BORDER="1" ', 1) + columns[1]
-            + "</TR></TABLE>>")
+            cells.append(f'<TD PORT="{port}" BGCOLOR="{colour}">{escape(text)}</TD>')
+        inner = "".join(f"<TR>{c}</TR>" for c in cells) if across else f"<TR>{''.join(cells)}</TR>"
+        sides.append('<TD><TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
+                     + inner + "</TABLE></TD>" if cells else "")
+    if across:
+        rows = "<TR>" + sides[0] + middle + sides[1] + "</TR>"
+    else:
+        rows = "".join(f"<TR>{part}</TR>" for part in (sides[0], middle, sides[1]) if part)
+    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">' + rows + "</TABLE>>"

@@ -57,6 +57,7 @@ class Picture:
         self.clusters: dict[tuple, str] = {}   # cluster key -> label, in order of appearance
         self.param_norms: dict[int, float] = {}
         self._chains: dict = {}
+        self.rankdir = "LR"
         self.derived: set[int] = set()
         self.alias: dict[int, tuple] = {}       # getitem record -> the source it really reads
         self.hidden: set[int] = set()           # stacks drawn as direct edges instead
