@@ -151,3 +151,12 @@ def test_cli_render_as_a_program(tmp_path):
                           "cells"], capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
     assert tl.viz is viz
+
+
+def test_the_viz_package_and_extra_are_declared():
+    import tomllib
+    from pathlib import Path
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert "tinygrad_lstm.viz" in project["tool"]["setuptools"]["packages"]
+    extra = " ".join(project["project"]["optional-dependencies"]["viz"])
+    assert "graphviz" in extra and "pygraphviz" in extra

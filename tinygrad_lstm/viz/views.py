@@ -8,7 +8,11 @@
   that scalar constants are folded into their op's label and constants into a cell are
   named by the cell's input port (x_3, h_init).
 Edges between the same two nodes (and ports) are merged, keeping a count and the largest
-gradient norm. One loop over the records builds it all.
+gradient norm. An edge's kind decides how it is drawn: "state" (h from step to step),
+"cstate" (the cell-state path), "param" (a parameter, or what is computed from parameters
+alone, into a step), "shared" (one tensor made outside the steps and read by each),
+"gather" (every step into one node, such as a stack), "const" and "data".
+One loop over the records builds it all.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from .passes import derived_parameters, see_through
 from .roles import Roles, find_roles, is_fused
 
 VIEWS = ("op", "cell", "layer")
+# When merged edges disagree, the most telling kind wins.
 STRENGTH = {"const": 0, "param": 1, "shared": 2, "gather": 2, "data": 2, "state": 3, "cstate": 4}
 
 
@@ -156,7 +161,7 @@ def build(g: Unrolled, view: str, max_steps: float, rec_norms=None, param_norms=
     pending: list[tuple] = []
     for i, row in enumerate(g.sources):
         if items[i] is not None:
-            _edges_into(pic, items, i, [pic.alias.get(i, row[0])] + row[1:] if row else row,
+            _edges_into(pic, items, i, [pic.alias[i]] + row[1:] if i in pic.alias else row,
                         rec_norms, pending)
     for j, dst, dst_port, kind in pending:   # constants whose only users were elided: dropped
         if ("l", j) in pic.items:
