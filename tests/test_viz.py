@@ -199,6 +199,14 @@ def test_node_and_edge_counts_grow_linearly_with_steps(view):
         assert per_step[0] == 13 + 1 + 13      # 13 ops a layer, and layer 0's input x_t
 
 
+def test_several_outputs_are_drawn_together():
+    lstm = tl.nn.LSTM(3, 4, fused=False, generator=np.random.default_rng(0))
+    x = tl.tensor(np.ones((3, 2, 3), dtype="float32"))
+    d = dot_of(lstm(x), view="cell")                 # out, (h_n, c_n)
+    outputs = [n for n in d.nodes if 'peripheries="2"' in d.nodes[n]]
+    assert sorted(d.label(n).split("\\n")[-1] for n in outputs) == ['(1, 2, 4)"', '(1, 2, 4)"', '(3, 2, 4)"']
+
+
 def test_bad_arguments():
     loss = unroll("rnn", steps=2)
     with pytest.raises(ValueError, match="view must be one of op, cell, layer"):
