@@ -170,7 +170,8 @@ class Module:
         return self.train(False)
 
     def to(self, backend: Any) -> "Module":
-        """Move every parameter to another backend ("numpy", "cupy"); returns self."""
+        """Move every parameter to another backend ("numpy", "cupy"); returns self.
+        The parameters become new tensors: build the optimizer after moving."""
         for _, module in self.named_modules():
             for pname, p in list(module._parameters.items()):
                 setattr(module, pname, Parameter(p, backend=backend))

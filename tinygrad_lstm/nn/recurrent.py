@@ -117,7 +117,8 @@ class RNNBase(Module):
         return ", ".join(extra)
 
     # ---- the computation -------------------------------------------------------------
-    def forward(self, x: Tensor, state: Any = None):
+    def forward(self, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        """(output, h_n) for RNN and GRU, (output, (h_n, c_n)) for LSTM; see the module doc."""
         x, batched = self._check_input(x)
         states = self._initial_states(x, state, batched)
         finals = []
