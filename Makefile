@@ -27,8 +27,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_lstm.py
 
+# Figures (by running the pages that draw them), the API page, the executed notebook.
 docs: $(STAMP)
+	$(PY) docs/gen_figures.py
 	$(PY) docs/gen_api.py
+	$(PY) examples/build_notebook.py --execute
 
 lines: $(STAMP)
 	$(PY) tests/test_size.py

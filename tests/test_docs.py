@@ -1,5 +1,7 @@
 """Every ```python block in docs/*.md and the README runs, top to bottom, one namespace
-per page. A ```text block right after a python block is what that block prints."""
+per page. A ```text block right after a python block is what that block prints.
+A page that needs an optional package says so in a comment, `<!-- requires: torch -->`,
+and is skipped where that package is not installed."""
 from __future__ import annotations
 
 import contextlib
@@ -12,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
 BLOCK = re.compile(r"^```python\n(.*?)^```\n(?:\n*```text\n(.*?)^```)?", re.S | re.M)
+REQUIRES = re.compile(r"<!-- requires: ([\w., ]+) -->")
 
 
 def blocks(page: Path) -> list[tuple[str, str]]:
@@ -20,6 +23,9 @@ def blocks(page: Path) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("page", [p for p in PAGES if blocks(p)], ids=lambda p: p.name)
 def test_doc_code_runs(page, tmp_path, monkeypatch):
+    for found in REQUIRES.findall(page.read_text()):
+        for module in found.replace(",", " ").split():
+            pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)  # files a page writes land in a scratch folder
     namespace: dict = {"__name__": f"docs_{page.stem}"}
     for number, (code, expected) in enumerate(blocks(page), start=1):

@@ -1,7 +1,13 @@
 """Plots for the command line, the demo and the docs (matplotlib, imported only when a plot
-is made, through its object-oriented API: no pyplot, no global state)."""
+is made, through its object-oriented API: no pyplot, no global state).
+
+Each plot also writes the numbers it drew next to itself (`loss.png` -> `loss.json`), so a
+run can be compared or re-plotted without matplotlib, and the docs' tests can check the
+committed figures against what the code makes now.
+"""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -27,11 +33,30 @@ def _figure(width: float = 7.0, height: float = 4.0):
     return fig, fig.add_subplot()
 
 
-def _colour(name: str, k: int) -> str:
-    for key, colour in COLOURS.items():
-        if name.lower().startswith(key):
-            return colour
-    return f"C{k + 3}"
+def _colours(names) -> list[str]:
+    """rnn red, lstm blue, gru green; anything else (or a second lstm) its own colour."""
+    spare = iter(["#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f"])
+    used, out = set(), []
+    for name in names:
+        colour = next((c for key, c in COLOURS.items() if name.lower().startswith(key)), None)
+        if colour is None or colour in used:
+            colour = next(spare)
+        used.add(colour)
+        out.append(colour)
+    return out
+
+
+def _save(fig, path: str | Path, series: Mapping[str, Sequence[float]], **info) -> Path:
+    """Write the figure and, beside it, its data as JSON (6 significant digits, NaN as null)."""
+    path = Path(path)
+    fig.savefig(path)
+    data = {name: [None if not np.isfinite(v) else float(f"{v:.6g}") for v in np.asarray(values, float)]
+            for name, values in series.items()}
+    lines = [f" {json.dumps(key)}: {json.dumps(value)}," for key, value in info.items()]
+    lines += [' "series": {'] + [f"  {json.dumps(name)}: {json.dumps(values)}," for name, values in data.items()]
+    lines[-1] = lines[-1].rstrip(",")
+    path.with_suffix(".json").write_text("{\n" + "\n".join(lines) + "\n }\n}\n")
+    return path
 
 
 def moving_average(values: Sequence[float], window: int) -> np.ndarray:
@@ -47,8 +72,7 @@ def loss_curves(curves: Mapping[str, Sequence[float]], path: str | Path,
                 title: str = "training loss", ylabel: str = "loss") -> Path:
     """Each run's loss per update (faint) and its moving average, on a log scale."""
     fig, ax = _figure()
-    for k, (name, losses) in enumerate(curves.items()):
-        colour = _colour(name, k)
+    for colour, (name, losses) in zip(_colours(curves), curves.items()):
         steps = np.arange(1, len(losses) + 1)
         ax.plot(steps, losses, color=colour, alpha=0.25, linewidth=0.8)
         window = max(1, len(losses) // 40)
@@ -59,24 +83,29 @@ def loss_curves(curves: Mapping[str, Sequence[float]], path: str | Path,
     ax.set(yscale="log", xlabel="update", ylabel=ylabel, title=title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-    fig.savefig(path)
-    return Path(path)
+    return _save(fig, path, curves, baseline=baseline)
 
 
 def gradient_flow(flows: Mapping[str, np.ndarray], path: str | Path,
-                  title: str = "gradient reaching each step",
-                  ylabel: str = "||dL/dh_t||") -> Path:
-    """||dL/dh_t|| against t for each model on a log scale; the loss sits at the last step."""
+                  title: str = "gradient reaching each step", ylabel: str = "||dL/dh_t||",
+                  by_lag: bool = False, floor: float | None = None) -> Path:
+    """Gradient norms per step for each model, on a log scale. The last entry of each array
+    is the step the loss is computed at. by_lag=True puts on the x axis the number of steps
+    between each h_t and the loss instead of t. `floor` cuts the y axis off below."""
     fig, ax = _figure()
-    for k, (name, norms) in enumerate(flows.items()):
+    for colour, (name, norms) in zip(_colours(flows), flows.items()):
         norms = np.asarray(norms, dtype=np.float64)
         shown = np.where(norms > 0, norms, np.nan)   # an exact 0 has no place on a log axis
-        style = "--" if "c_t" in name or "(init" in name else "-"
-        ax.plot(np.arange(len(norms)), shown, style, color=_colour(name, k), linewidth=2,
-                label=name)
-    ax.set(yscale="log", xlabel="time step t (the loss is computed after the last step)",
-           ylabel=ylabel, title=title)
+        steps = np.arange(len(norms))
+        xs = (len(norms) - 1 - steps) if by_lag else steps
+        ax.plot(xs, shown, color=colour, linewidth=2, label=name)
+    if by_lag:
+        ax.set(xlabel="lag: steps between h_t and the loss")
+    else:
+        ax.set(xlabel="time step t (the loss is computed after the last step)")
+    ax.set(yscale="log", ylabel=ylabel, title=title)
+    if floor is not None:
+        ax.set_ylim(bottom=floor)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-    fig.savefig(path)
-    return Path(path)
+    return _save(fig, path, flows, by_lag=by_lag)
