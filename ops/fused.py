@@ -51,9 +51,11 @@ class LSTMState:
     def __repr__(self) -> str:      # deterministic: it shows up in tape printouts
         return "reverse" if self.reverse else "forward"
 
-    def start(self, xp, w_hh, steps: int, dtype) -> None:
-        hidden = w_hh.shape[1]
+    def start(self, bk, w_hh, gates_shape: tuple, dtype) -> None:
+        xp, steps, hidden = bk.xp, gates_shape[0], w_hh.shape[1]
         self.hidden, self.steps, self.w_hh = hidden, steps, w_hh
+        self.shape, self.dtype = gates_shape, dtype
+        self.kernels = bk.fused.get("lstm_gates_forward"), bk.fused.get("lstm_gates_backward")
         scale = xp.full((4 * hidden,), 0.5, dtype=dtype)     # i, f, o: halved; g: kept
         scale[2 * hidden:3 * hidden] = 1.0
         self.scale, self.shift = scale, 1.0 - scale                  # shift: 0.5 on i, f, o
@@ -87,7 +89,7 @@ def lstm_sequence(bk, x, w_ih, w_hh, *biases, state: LSTMState):
         raise ValueError(f"lstm_sequence: expected x (T, B, I), W_ih (4H, I), W_hh (4H, H); got "
                          f"{tuple(x.shape)}, {tuple(w_ih.shape)}, {tuple(w_hh.shape)}")
     steps, batch, n_in = x.shape
-    state.start(xp, w_hh, steps, x.dtype)
+    state.start(bk, w_hh, (steps, batch, w_ih.shape[0]), x.dtype)
     rows = xp.reshape(x, (steps * batch, n_in))
     gates = xp.matmul(rows, xp.permute_dims(w_ih * xp.reshape(state.scale, (-1, 1)), (1, 0)))
     for b in biases:
@@ -112,8 +114,10 @@ def _split4(a, hidden: int):
 
 
 def _gates_forward(xp, state, x_part, rec, c_prev):
-    """The gate math of one step: activated gates [i, f, g, o], c, tanh(c) and h."""
-    a = xp.tanh(x_part + rec)
+    """The gate math of one step: activated gates [i, f, g, o], c, tanh(c) and h.
+    rec (h_prev @ W_hh^T, made for this step) is overwritten."""
+    rec += x_part           # rec is this step's own h @ W_hh^T, free to overwrite
+    a = xp.tanh(rec)
     a *= state.scale
     a += state.shift
     i, f, g, o = _split4(a, state.hidden)
@@ -128,8 +132,11 @@ def _gates_backward(xp, state, a, c_prev, tanh_c, gh, gc):
     i, f, g, o = _split4(a, state.hidden)
     dc = gh * o
     dc *= 1.0 - tanh_c * tanh_c
-    dc += gc
-    dz = xp.concat([dc * g, dc * c_prev, dc * i, gh * tanh_c], axis=1)
+    if gc is not None:
+        dc += gc
+    # [di, df, dg, do] = [dc*g, dc*c_prev, dc*i, gh*tanh_c], as one product of two concats
+    dz = xp.concat([dc, dc, dc, gh], axis=1)
+    dz *= xp.concat([g, c_prev, i, tanh_c], axis=1)
     # sigmoid' = a (1 - a) on i, f, o and tanh' = (1 - a)(1 + a) on g, in one expression
     dz *= (1.0 - a) * (a + state.g_column)
     return dz, dc * f
@@ -142,21 +149,21 @@ def lstm_step(bk, gates, h_prev, c_prev, w_hh, *, t: int, state: LSTMState):
     first = state.advance(t)
     state.h_prev[t] = h_prev
     rec = xp.matmul(h_prev, state.w_t)
-    shape, dtype = tuple(gates.shape), gates.dtype   # (the VJP must not keep `gates` alive)
-    forward = bk.fused.get("lstm_gates_forward")
+    forward, backward = state.kernels
     if forward is not None:
         a, c, tanh_c, h = forward(gates[t, ...], rec, c_prev)
     else:
         a, c, tanh_c, h = _gates_forward(xp, state, gates[t, ...], rec, c_prev)
 
     def vjp(cots):
-        gh, gc = (g if g is not None else xp.zeros_like(c) for g in cots)
+        gh, gc = cots            # gc is None when nothing used c (the last c of a sequence)
+        if gh is None:
+            gh = xp.zeros_like(c)
         if state.d_gates is None:
-            state.d_gates = xp.zeros(shape, dtype=dtype)
-        backward = bk.fused.get("lstm_gates_backward")
+            state.d_gates = xp.zeros(state.shape, dtype=state.dtype)
         if backward is not None:   # writes dz straight into the buffer
             dz = state.d_gates[t, ...]
-            dc_prev = backward(a, c_prev, tanh_c, gh, gc, dz)
+            dc_prev = backward(a, c_prev, tanh_c, gh, xp.zeros_like(c) if gc is None else gc, dz)
         else:
             dz, dc_prev = _gates_backward(xp, state, a, c_prev, tanh_c, gh, gc)
             state.d_gates[t, ...] = dz

@@ -251,9 +251,10 @@ def test_cupy_gate_kernels_match_the_xp_gate_math(dtype):
     x, r = (cupy.asarray(rng.standard_normal((batch, 4 * hidden)).astype(dtype)) for _ in range(2))
     c_prev, gh, gc = (cupy.asarray(rng.standard_normal((batch, hidden)).astype(dtype)) for _ in range(3))
     state = fused.LSTMState()
-    state.start(bk.xp, cupy.asarray(rng.standard_normal((4 * hidden, hidden)).astype(dtype)), 1, dtype)
-    expected = fused._gates_forward(bk.xp, state, x, r, c_prev)
+    w_hh = cupy.asarray(rng.standard_normal((4 * hidden, hidden)).astype(dtype))
+    state.start(bk, w_hh, (1, batch, 4 * hidden), dtype)
     got = bk.fused["lstm_gates_forward"](x, r, c_prev)
+    expected = fused._gates_forward(bk.xp, state, x, r.copy(), c_prev)   # (it overwrites r)
     tol = 1e-5 if dtype == "float32" else 1e-12
     for e, g in zip(expected, got):
         np.testing.assert_allclose(cupy.asnumpy(g), cupy.asnumpy(e), rtol=tol, atol=tol)
@@ -280,14 +281,19 @@ def test_kernel_path_of_lstm_step_without_a_gpu():
             super().__init__()
             state = fused.LSTMState()
 
+            def gate_constants(like):   # the state's scale and shift vectors, for H and dtype
+                batch, hidden = like.shape
+                state.start(NumpyBackend(), np.zeros((4 * hidden, hidden)),
+                            (1, batch, 4 * hidden), like.dtype)
+
             def forward(x, r, c_prev):
                 calls.append("forward")
-                state.start(np, np.zeros((4 * c_prev.shape[1], c_prev.shape[1])), 1, x.dtype)
+                gate_constants(c_prev)
                 return fused._gates_forward(np, state, x, r, c_prev)
 
             def backward(a, c_prev, tanh_c, gh, gc, dz):
                 calls.append("backward")
-                state.start(np, np.zeros((4 * c_prev.shape[1], c_prev.shape[1])), 1, a.dtype)
+                gate_constants(c_prev)
                 dz[...], dc_prev = fused._gates_backward(np, state, a, c_prev, tanh_c, gh, gc)
                 return dc_prev
             self.fused = {"lstm_gates_forward": forward, "lstm_gates_backward": backward}
