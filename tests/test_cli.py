@@ -39,11 +39,11 @@ def in_tmp(tmp_path, monkeypatch):
 def test_help_lists_every_command(capsys):
     code, out, _ = run(["--help"], capsys)
     assert code == 0
-    for command in ("train", "sample", "gradflow", "bench", "demo"):
+    for command in ("train", "sample", "gradflow", "render", "bench", "demo"):
         assert command in out
 
 
-@pytest.mark.parametrize("command", ["train", "sample", "gradflow", "bench", "demo"])
+@pytest.mark.parametrize("command", ["train", "sample", "gradflow", "render", "bench", "demo"])
 def test_each_command_has_help(command, capsys):
     code, out, _ = run([command, "--help"], capsys)
     assert code == 0 and "usage: tinygrad-lstm" in out
@@ -75,6 +75,10 @@ BAD = [
     (["gradflow", "--models", "lstm", "cnn"], "invalid choice"),
     (["gradflow", "--models", "rnn", "--forget-bias", "1"], "add lstm to --models"),
     (["gradflow", "-o", "flow.txt"], "--output must end with"),
+    (["render", "transformer"], "invalid choice"),
+    (["render", "lstm", "--steps", "0"], "positive integer"),
+    (["render", "lstm", "--view", "3d"], "invalid choice"),
+    (["render", "rnn", "--steps", "2", "-o", "graph.txt"], "cannot tell the format"),
     (["demo", "--steps", "0"], "positive integer"),
     (["demo", "--unknown"], "unrecognized arguments"),
 ]
