@@ -11,6 +11,7 @@ import numpy as np
 
 from . import experiments as ex
 from .plots import require
+from .viz import VizUnavailable
 
 TASK_DEFAULTS = {"adding": dict(seq_len=50, hidden=32), "copy": dict(seq_len=20, hidden=64),
                  "text": dict(seq_len=64, hidden=128)}
@@ -301,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except UsageError as err:
         parser.exit(2, f"{parser.prog} {args.command}: error: {err}\n")
-    except (ImportError, OSError, ValueError) as err:
+    except (ImportError, OSError, ValueError, VizUnavailable) as err:
         parser.exit(1, f"{parser.prog} {args.command}: error: {err}\n")
 
 
