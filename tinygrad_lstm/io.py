@@ -47,10 +47,45 @@ def save(obj: Any, path: str | os.PathLike) -> None:
             tmp.unlink()
 
 
+def _read(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the archive, or a ValueError that says why the file is unusable.
+    Pickled (object) entries are refused, never executed."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except ValueError as err:
+        if "pickle" in str(err):
+            raise ValueError(f"load: {path} is not a valid parameter file: it is not an .npz "
+                             f"archive, and reading it would mean unpickling it, which is never "
+                             f"done; save parameters with tl.save") from err
+        raise ValueError(f"load: {path} is not a valid parameter file ({err})") from err
+    except Exception as err:  # truncated or corrupted: zip, header or format errors
+        raise ValueError(f"load: {path} is not a valid parameter file ({type(err).__name__}: "
+                         f"{err})") from err
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"load: {path} is not a valid parameter file (a single array, not "
+                         f"an .npz archive of named arrays)")
+    with archive:
+        try:
+            return {key: archive[key] for key in archive.files}
+        except ValueError as err:
+            if "pickle" in str(err):
+                raise ValueError(f"load: {path} is not a valid parameter file: it holds pickled "
+                                 f"(object) entries, which are never unpickled; save "
+                                 f"parameters with tl.save") from err
+            raise ValueError(f"load: {path} is not a valid parameter file ({err})") from err
+        except Exception as err:
+            raise ValueError(f"load: {path} is not a valid parameter file "
+                             f"({type(err).__name__}: {err})") from err
+
+
 def load(path: str | os.PathLike, into: Any = None, strict: bool = True) -> dict[str, np.ndarray]:
-    """Read a .npz written by `save` (allow_pickle=False); with `into=module`, load it there."""
-    with np.load(Path(path), allow_pickle=False) as archive:
-        arrays = {key: archive[key] for key in archive.files}
+    """Read a .npz written by `save` (allow_pickle=False); with `into=module`, load it there.
+
+    A truncated, corrupted or pickled file raises ValueError and executes nothing; a load
+    into a module changes nothing unless every key and shape matches."""
+    arrays = _read(Path(path))
     if into is not None:
         into.load_state_dict(arrays, strict=strict)
     return arrays
