@@ -109,3 +109,75 @@ def test_pow_with_a_tensor_exponent():
 def test_operator_with_a_raw_array():
     with pytest.raises(TypeError, match=r"wrap arrays with tl.tensor"):
         t(2) + np.ones(2)
+
+
+# ---- nn: recurrent inputs and states, state dicts, optimizers, losses -----------------
+def f32(*shape):
+    return tl.tensor(np.ones(shape, dtype="float32"))
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+def test_recurrent_input_of_wrong_rank(cls):
+    layer = getattr(tl.nn, cls)(3, 4)
+    with pytest.raises(ValueError, match=rf"{cls}: input must be 3-D .* got 4-D with shape \(2, 3, 4, 5\)"):
+        layer(f32(2, 3, 4, 5))
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+def test_recurrent_input_of_wrong_feature_size(cls):
+    layer = getattr(tl.nn, cls)(3, 4)
+    with pytest.raises(ValueError, match=rf"{cls}: input has 7 features .* input_size=3"):
+        layer(f32(5, 2, 7))
+
+
+def test_initial_state_of_wrong_shape():
+    with pytest.raises(ValueError, match=r"LSTM: h0 has shape \(1, 2, 5\) but \(1, 2, 4\)"):
+        tl.nn.LSTM(3, 4)(f32(5, 2, 3), (f32(1, 2, 5), f32(1, 2, 4)))
+
+
+def test_initial_state_batch_of_one_is_not_broadcast():
+    with pytest.raises(ValueError, match=r"h0 has shape \(1, 1, 4\) but \(1, 2, 4\).*not broadcast"):
+        tl.nn.LSTM(3, 4)(f32(5, 2, 3), (f32(1, 1, 4), f32(1, 2, 4)))
+
+
+def test_cell_state_batch_of_one_is_not_broadcast():
+    with pytest.raises(ValueError, match=r"LSTMCell: h has shape \(1, 4\) but \(2, 4\).*not broadcast"):
+        tl.nn.LSTMCell(3, 4)(f32(2, 3), (f32(1, 4), f32(2, 4)))
+
+
+def test_load_state_dict_missing_key():
+    lstm = tl.nn.LSTM(3, 4)
+    state = lstm.state_dict()
+    del state["bias_hh_l0"]
+    with pytest.raises(KeyError, match=r"missing key\(s\) \['bias_hh_l0'\]"):
+        lstm.load_state_dict(state)
+
+
+def test_load_state_dict_unexpected_key():
+    lstm = tl.nn.LSTM(3, 4)
+    state = dict(lstm.state_dict(), extra=np.zeros(1))
+    with pytest.raises(KeyError, match=r"unexpected key\(s\) \['extra'\]"):
+        lstm.load_state_dict(state)
+
+
+def test_load_state_dict_wrong_shape_names_the_key():
+    lstm = tl.nn.LSTM(3, 4)
+    state = dict(lstm.state_dict(), weight_hh_l0=np.zeros((3, 3), dtype="float32"))
+    with pytest.raises(ValueError, match=r"'weight_hh_l0' has shape \(3, 3\) but the parameter has shape \(16, 4\)"):
+        lstm.load_state_dict(state)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_optimizer_without_parameters(name):
+    with pytest.raises(ValueError, match=f"{name}: got an empty parameter list"):
+        getattr(tl.optim, name)([], lr=0.1)
+
+
+def test_loss_with_mismatched_shapes():
+    with pytest.raises(ValueError, match=r"mse_loss: prediction has shape \(3, 1\) but target has shape \(3,\)"):
+        tl.nn.functional.mse_loss(t(3, 1), t(3))
+
+
+def test_cross_entropy_with_mismatched_targets():
+    with pytest.raises(ValueError, match=r"cross_entropy: logits of shape \(3, 4\) need targets of shape \(3,\), got \(2,\)"):
+        tl.nn.functional.cross_entropy(t(3, 4), tl.tensor(np.array([0, 1])))
