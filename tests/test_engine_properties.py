@@ -66,42 +66,88 @@ def test_integer_array_indexing_accumulates(shape, data):
 
 
 # ---- random compositions ---------------------------------------------------------------
-UNARY = [tl.tanh, tl.sigmoid, lambda x: x * x, lambda x: -x, lambda x: (x * 0.5).exp(),
-         lambda x: (x * x + 1.0).log(), lambda x: x.T.T, lambda x: x[::-1] + 0.0]
+class Ours:
+    """The vocabulary of the random programs, in this engine."""
+    tanh, sigmoid, exp, log = staticmethod(tl.tanh), staticmethod(tl.sigmoid), staticmethod(tl.exp), staticmethod(tl.log)
+    split = staticmethod(lambda h: tl.split(h, [1], axis=1))
+    concat = staticmethod(lambda hs: tl.concat(hs, axis=1))
+    stack_sum = staticmethod(lambda hs: tl.stack(hs).sum(axis=0))
+    mean0 = staticmethod(lambda h: h.mean(axis=0, keepdims=True))
+    max1 = staticmethod(lambda h: h.max(axis=1, keepdims=True))
+    flip = staticmethod(lambda h: h[::-1] + 0.0)
+    transpose2 = staticmethod(lambda h: h.T.T)
+
+
+def torch_vocabulary(torch):
+    class Theirs:
+        tanh, sigmoid, exp, log = torch.tanh, torch.sigmoid, torch.exp, torch.log
+        split = staticmethod(lambda h: torch.split(h, [1, h.shape[1] - 1], dim=1))
+        concat = staticmethod(lambda hs: torch.cat(hs, dim=1))
+        stack_sum = staticmethod(lambda hs: torch.stack(hs).sum(dim=0))
+        mean0 = staticmethod(lambda h: h.mean(dim=0, keepdim=True))
+        max1 = staticmethod(lambda h: h.max(dim=1, keepdim=True).values)
+        flip = staticmethod(lambda h: torch.flip(h, [0]) + 0.0)
+        transpose2 = staticmethod(lambda h: h.T.T)
+    return Theirs
 
 
 def random_program(seed: int):
-    """A random chain mixing unary ops, matmuls, concat/split, broadcasting and reductions."""
+    """A random chain mixing unary ops, matmuls, concat/split, broadcasting and reductions,
+    written once against a vocabulary `ns` so the same program runs here and in PyTorch."""
     rng = np.random.default_rng(seed)
-    choices = rng.integers(0, 6, size=6)
+    steps = [(int(c), int(u)) for c, u in zip(rng.integers(0, 6, size=6), rng.integers(0, 8, size=6))]
 
-    def program(x, w):
+    def program(ns, x, w):
+        unary = [ns.tanh, ns.sigmoid, lambda h: h * h, lambda h: -h, lambda h: ns.exp(h * 0.5),
+                 lambda h: ns.log(h * h + 1.0), ns.transpose2, ns.flip]
         h = x
-        for c in choices:
+        for c, u in steps:
             if c == 0:
-                h = UNARY[rng.integers(len(UNARY))](h)
+                h = unary[u](h)
             elif c == 1:
-                h = tl.tanh(h @ w)
+                h = ns.tanh(h @ w)
             elif c == 2:
-                a, b = tl.split(h, [1], axis=1)
-                h = tl.concat([b, a], axis=1)
+                a, b = ns.split(h)
+                h = ns.concat([b, a])
             elif c == 3:
-                h = h * h.mean(axis=0, keepdims=True)
+                h = h * ns.mean0(h)
             elif c == 4:
-                h = h - h.max(axis=1, keepdims=True)
+                h = h - ns.max1(h)
             else:
-                h = tl.stack([h, tl.sigmoid(h)]).sum(axis=0)
+                h = ns.stack_sum([h, ns.sigmoid(h)])
         return h
     return program
 
 
+def _program_inputs(seed):
+    rng = np.random.default_rng(100 + seed)
+    return rng.standard_normal((3, 4)), rng.standard_normal((4, 4)) * 0.5
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_random_compositions_gradcheck(seed):
-    rng = np.random.default_rng(100 + seed)
-    x, w = rng.standard_normal((3, 4)), rng.standard_normal((4, 4)) * 0.5
+    x, w = _program_inputs(seed)
     program = random_program(seed)
-    assert tl.gradcheck(lambda a, b: random_program(seed)(a, b), [tl.tensor(x), tl.tensor(w)])
-    del program
+    assert tl.gradcheck(lambda a, b: program(Ours, a, b), [tl.tensor(x), tl.tensor(w)])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_compositions_against_torch(seed):
+    torch = pytest.importorskip("torch")
+    x, w = _program_inputs(seed)
+    program = random_program(seed)
+    mine = [tl.tensor(x, requires_grad=True), tl.tensor(w, requires_grad=True)]
+    ref = [torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)]
+    out, rout = program(Ours, *mine), program(torch_vocabulary(torch), *ref)
+    weights = np.random.default_rng(seed).standard_normal(out.shape)
+    (out * tl.tensor(weights)).sum().backward()
+    (rout * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(out.numpy(), rout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for m, r in zip(mine, ref):
+        if r.grad is None:          # the program never used this input
+            assert m.grad is None
+            continue
+        np.testing.assert_allclose(m.grad.numpy(), r.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 # ---- PyTorch autograd as an independent reference ----------------------------------------

@@ -79,3 +79,20 @@ def test_in_place_methods_update_values():
         a.copy_(np.ones(2))
     a.zero_()
     assert not a.numpy().any()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_log_softmax_and_losses_finite_and_warning_free_at_magnitude_1000(dtype):
+    F = tl.nn.functional
+    logits = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, 1000.0]], dtype=dtype)
+    z = tl.tensor(logits, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        logp = F.log_softmax(z, axis=-1)
+        ce = F.cross_entropy(z, np.array([1, 2]))
+        bce = F.binary_cross_entropy_with_logits(z, tl.tensor(np.ones((2, 3), dtype=dtype)))
+        (logp.sum() * 1e-3 + ce + bce).backward()
+    for value in (logp.numpy(), ce.numpy(), bce.numpy(), z.grad.numpy()):
+        assert np.all(np.isfinite(value)) and value.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(logp.numpy()[0], [0.0, -2000.0, -1000.0], rtol=1e-6)
+    np.testing.assert_allclose(ce.item(), 1000.0, rtol=1e-6)  # mean of 2000 and 0
