@@ -264,3 +264,10 @@ def test_tape_printout_is_deterministic():
         return tl.format_tape((tl.concat([a, c], axis=1) * 2.0).sum())
     assert run() == run()
     assert "v1, v2, v3 = split(v0, 3, axis=1)" in run()
+
+
+def test_leaves_never_share_a_gradient_array():
+    a, b = leaf((3,)), leaf((3,), 1)
+    (a + b).sum().backward()   # add's VJP hands the same cotangent to both inputs
+    a.grad.mul_(10.0)
+    np.testing.assert_allclose(b.grad.numpy(), 1.0)
