@@ -271,3 +271,10 @@ def test_leaves_never_share_a_gradient_array():
     (a + b).sum().backward()   # add's VJP hands the same cotangent to both inputs
     a.grad.mul_(10.0)
     np.testing.assert_allclose(b.grad.numpy(), 1.0)
+
+
+def test_leaf_gradients_are_writable():
+    x = leaf((2, 3))
+    x.sum().backward()         # sum's VJP broadcasts the cotangent: a read-only view
+    x.grad.add_(1.0)
+    np.testing.assert_allclose(x.grad.numpy(), 2.0)

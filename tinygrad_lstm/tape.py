@@ -262,12 +262,10 @@ def backward(roots: list[tuple[Node, Any]], bk, retain_graph: bool = False,
             if node in cot:
                 found[node] = cot[node]
         return found
-    handed_out: set[int] = set()
     for node, g in cot.items():
         tensor = node.leaf() if node.leaf is not None else None
         if tensor is not None and node.record is None:
-            if id(g) in handed_out:  # add's VJP gives one array to both inputs: never share
-                g = g * 1
-            handed_out.add(id(g))
-            tensor._accumulate_grad(g)
+            # A fresh array: cotangents may be read-only broadcast views (sum's VJP) or one
+            # array handed to two inputs (add's VJP); a .grad must be the leaf's own.
+            tensor._accumulate_grad(g * 1 if tensor.grad is None else g)
     return {}
