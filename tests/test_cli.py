@@ -75,6 +75,7 @@ BAD = [
     (["gradflow", "--models", "lstm", "cnn"], "invalid choice"),
     (["gradflow", "--models", "rnn", "--forget-bias", "1"], "add lstm to --models"),
     (["gradflow", "-o", "flow.txt"], "--output must end with"),
+    (["gradflow", "--seq-len", "1"], "at least 2"),
     (["render", "transformer"], "invalid choice"),
     (["render", "lstm", "--steps", "0"], "positive integer"),
     (["render", "lstm", "--view", "3d"], "invalid choice"),
@@ -115,7 +116,7 @@ def test_train_adding_writes_plot_and_checkpoint(in_tmp, capsys):
     code, out, err = run(["train", "adding", "--seq-len", "6", "--hidden", "4", *TINY,
                           "--save", "adding.npz"], capsys)
     assert code == 0, err
-    assert "held-out loss" in out and "loss-adding-lstm.png" in out
+    assert "loss on a fresh batch" in out and "loss-adding-lstm.png" in out
     assert (in_tmp / "loss-adding-lstm.png").stat().st_size > 1000
     model, config = ex.load_checkpoint(in_tmp / "adding.npz")
     assert config["task"] == "adding" and config["hidden"] == 4 and model.kind == "lstm"
@@ -170,7 +171,7 @@ def test_gradflow_prints_table_and_plots(capsys):
                           "--hidden", "4", "--batch", "2", "-o", "flow.png"], capsys)
     assert code == 0, err
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:5]}
-    assert set(rows) == {"rnn", "lstm", "gru"} and all(len(v) == 2 for v in rows.values())
+    assert set(rows) == {"rnn", "lstm", "gru"} and all(len(v) == 3 for v in rows.values())
     assert Path("flow.png").stat().st_size > 1000
 
 

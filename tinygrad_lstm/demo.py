@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -54,17 +54,6 @@ def _draw(model: ex.SequenceModel, x, y, path: Path, view: str, grads: bool, tit
     return path
 
 
-def _twin(model: ex.SequenceModel, backend: Any, dtype: str = "float32",
-          fused: bool = True) -> ex.SequenceModel:
-    """The same weights in another model: float64 (for measuring gradients too small for
-    float32) or with the LSTM composed from primitives (fused=False: the op view then shows
-    concat, matmul, split, the gates and the products)."""
-    twin = ex.SequenceModel(model.kind, model.recurrent.input_size, model.recurrent.hidden_size,
-                            model.head.out_features, fused=fused, dtype=dtype, backend=backend)
-    twin.load_state_dict(model.state_dict())
-    return twin
-
-
 def run_demo(out: str | Path = "demo-out", quick: bool = False, steps: int | None = None,
              backend: str = "numpy", seed: int = 0,
              echo: Callable[[str], None] = print) -> dict[str, Path]:
@@ -95,7 +84,8 @@ def run_demo(out: str | Path = "demo-out", quick: bool = False, steps: int | Non
 
     echo("Measuring the gradient that reaches each time step ...")
     x, y = task.batch(16, held_out, backend)
-    flows = {kind: ex.gradient_flow(_twin(model, backend, "float64"), x.double(), y.double())["h"]
+    flows = {kind: ex.gradient_flow(ex.copy_model(model, "float64", backend=backend),
+                                    x.double(), y.double())["h"]
              for kind, model in models.items()}   # float64: an RNN's gradient underflows float32
 
     echo("Drawing the unrolled graphs ...")
@@ -127,7 +117,7 @@ def draw_graphs(models: dict, x, y, out: Path, cfg: DemoConfig, backend: str) ->
         "lstm-cell": _draw(models["lstm"], x[:, :2], y[:2], out / "lstm-cell.svg", "cell", True,
                            f"trained LSTM, cell view, {cfg.seq_len} steps (middle steps "
                            f"elided), shaded by gradient norm"),
-        "lstm-ops": _draw(_twin(models["lstm"], backend, fused=False), x[short, :2], y[:2],
+        "lstm-ops": _draw(ex.copy_model(models["lstm"], fused=False, backend=backend), x[short, :2], y[:2],
                           out / "lstm-ops.svg", "op", False,
                           f"trained LSTM, op view, run on {cfg.graph_steps} steps"),
         "rnn-ops": _draw(models["rnn"], x[short, :2], y[:2], out / "rnn-ops.svg", "op", False,

@@ -51,6 +51,18 @@ class SequenceModel(nn.Module):
         return self.head(out), state
 
 
+def copy_model(model: SequenceModel, dtype: Any = "float32", fused: bool = True,
+               backend: Any = None) -> SequenceModel:
+    """The same weights in a new model: float64 (to measure gradients too small for
+    float32), or with the LSTM composed from primitives (fused=False), or elsewhere."""
+    layer = model.recurrent
+    twin = SequenceModel(model.kind, layer.input_size, layer.hidden_size,
+                         model.head.out_features, layer.num_layers, fused=fused, dtype=dtype,
+                         backend=backend)
+    twin.load_state_dict(model.state_dict())
+    return twin
+
+
 @dataclass
 class Task:
     """What a training run needs to know about its data."""
