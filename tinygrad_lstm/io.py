@@ -47,6 +47,14 @@ def save(obj: Any, path: str | os.PathLike) -> None:
             tmp.unlink()
 
 
+def _invalid(path: Path, err: Exception, pickled: str) -> ValueError:
+    """The error for an unusable file; `pickled` says what unpickling would have meant."""
+    if isinstance(err, ValueError) and "pickle" in str(err):
+        return ValueError(f"load: {path} is not a valid parameter file: {pickled}, which is "
+                          f"never done; save parameters with tl.save")
+    return ValueError(f"load: {path} is not a valid parameter file ({type(err).__name__}: {err})")
+
+
 def _read(path: Path) -> dict[str, np.ndarray]:
     """Every array of the archive, or a ValueError that says why the file is unusable.
     Pickled (object) entries are refused, never executed."""
@@ -54,30 +62,18 @@ def _read(path: Path) -> dict[str, np.ndarray]:
         archive = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise
-    except ValueError as err:
-        if "pickle" in str(err):
-            raise ValueError(f"load: {path} is not a valid parameter file: it is not an .npz "
-                             f"archive, and reading it would mean unpickling it, which is never "
-                             f"done; save parameters with tl.save") from err
-        raise ValueError(f"load: {path} is not a valid parameter file ({err})") from err
     except Exception as err:  # truncated or corrupted: zip, header or format errors
-        raise ValueError(f"load: {path} is not a valid parameter file ({type(err).__name__}: "
-                         f"{err})") from err
+        raise _invalid(path, err, "it is not an .npz archive, and reading it would mean "
+                                  "unpickling it") from err
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"load: {path} is not a valid parameter file (a single array, not "
                          f"an .npz archive of named arrays)")
     with archive:
         try:
             return {key: archive[key] for key in archive.files}
-        except ValueError as err:
-            if "pickle" in str(err):
-                raise ValueError(f"load: {path} is not a valid parameter file: it holds pickled "
-                                 f"(object) entries, which are never unpickled; save "
-                                 f"parameters with tl.save") from err
-            raise ValueError(f"load: {path} is not a valid parameter file ({err})") from err
         except Exception as err:
-            raise ValueError(f"load: {path} is not a valid parameter file "
-                             f"({type(err).__name__}: {err})") from err
+            raise _invalid(path, err, "it holds pickled (object) entries, and reading them "
+                                      "would mean unpickling them") from err
 
 
 def load(path: str | os.PathLike, into: Any = None, strict: bool = True) -> dict[str, np.ndarray]:
