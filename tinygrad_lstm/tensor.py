@@ -159,8 +159,27 @@ class Tensor:
 
     def backward(self, grad: "Tensor | Any | None" = None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's .grad (self must be a scalar, or pass grad)."""
-        from .autograd import backward
-        backward(self, grad, retain_graph)
+        g = self._seed_cotangent(grad, "backward")
+        tape.backward([(self._node, g)], self.backend, retain_graph=retain_graph)
+
+    def _seed_cotangent(self, grad: Any, who: str) -> Any:
+        """The cotangent a backward pass starts from: 1 for a scalar, else `grad` checked."""
+        if not self.requires_grad:
+            raise RuntimeError(f"{who}: the output does not require grad (none of its inputs "
+                               f"requires grad, or it was computed under tl.no_grad()); create "
+                               f"inputs with requires_grad=True")
+        bk = self.backend
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(f"{who}: the output has shape {self.shape}; backward without "
+                                   f"a gradient needs a scalar. Reduce it first (e.g. out.sum() "
+                                   f"or out.mean()) or pass grad= with shape {self.shape}")
+            return bk.xp.ones_like(self.data)
+        g = grad.data if isinstance(grad, Tensor) else bk.asarray(grad, dtype=self.data.dtype)
+        if tuple(g.shape) != self.shape:
+            raise ValueError(f"{who}: grad has shape {tuple(g.shape)} but the output has shape "
+                             f"{self.shape}; they must match")
+        return g
 
     def detach(self) -> "Tensor":
         """The same array as a new leaf that requires no grad (the graph is cut here)."""
