@@ -313,11 +313,18 @@ def main(argv=None) -> int:
         parser.error(f"unknown size(s) {unknown}; choose from {list(SIZES)}")
 
     print(f"machine: {machine()}")
+    print(f"load average at start: {load()}")
     peak = numpy_matmul_gflops()
     print(f"NumPy float32 matmul (1024^3), same run: {peak:.0f} GFLOP/s")
     engine_us, raw_us = tape_overhead()
+    gc.disable()
+    try:
+        quiet_us, _ = tape_overhead()
+    finally:
+        gc.enable()
     print(f"tape overhead: {engine_us - raw_us:.2f} us per recorded op, forward+backward, CPU time "
-          f"(engine {engine_us:.2f} us/op, of which the op functions and VJPs {raw_us:.2f} us/op)")
+          f"(engine {engine_us:.2f} us/op, of which the op functions and VJPs {raw_us:.2f}; "
+          f"{engine_us - quiet_us:.2f} of the overhead is Python's garbage collector)")
     results = {}
     for name in sizes:
         size, default_rounds = SIZES[name]
@@ -331,10 +338,34 @@ def main(argv=None) -> int:
             res["memory"] = memory_rows(size, weights, x)
         results[name] = res
         print_size(name, size, res, peak)
+    print(f"\nload average at end: {load()}\n")
+    print_summary(results, peak)
     print()
     for line in check_targets(results):
         print(line)
     return 0
+
+
+def load() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def print_summary(results: dict, peak: float) -> None:
+    """One markdown table of medians (ms) and ratios to torch, as in docs/benchmarks.md;
+    and, per size, the time the matmul work alone takes at the NumPy rate measured above
+    (no NumPy implementation can beat it)."""
+    names = list(next(iter(results.values()))["times"])
+    print("| size | " + " | ".join(names) + " | matmul work at NumPy peak |")
+    print("|---" * (len(names) + 2) + "|")
+    for size, res in results.items():
+        times, base = res["times"], res["times"].get("torch")
+        cells = [f"{times[n] * 1e3:.3g} ms" + (f" ({times[n] / base:.2f}x)" if base else "")
+                 for n in names]
+        floor_ms = matmul_flops(SIZES[size][0]) / (peak * 1e9) * 1e3
+        print(f"| {size} | " + " | ".join(cells) + f" | {floor_ms:.3g} ms |")
 
 
 def print_size(name, size, res, peak) -> None:
