@@ -61,11 +61,7 @@ def _common(p: argparse.ArgumentParser, seed: bool = True) -> None:
         p.add_argument("--seed", type=natural_int, default=0, help="random seed (default 0)")
 
 
-def build_parser() -> Parser:
-    parser = Parser(prog="tinygrad-lstm", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=Parser)
-
+def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a recurrent net on a task, with a loss-curve plot",
                        description="Train an RNN, LSTM or GRU with a linear readout (Adam, "
                                    "gradients clipped to norm 1) and plot its loss.")
@@ -85,6 +81,8 @@ def build_parser() -> Parser:
     p.add_argument("--plot", metavar="PNG", help="loss-curve plot (default loss-TASK-MODEL.png)")
     _common(p)
 
+
+def _add_sample(sub) -> None:
     p = sub.add_parser("sample", help="generate text from a saved character model",
                        description="Generate text from a model saved by `train text --save`.")
     p.add_argument("checkpoint", help="a .npz written by `tinygrad-lstm train text --save`")
@@ -94,6 +92,8 @@ def build_parser() -> Parser:
                    help="below 1 is more conservative, above 1 more adventurous (default 0.8)")
     _common(p)
 
+
+def _add_gradflow(sub) -> None:
     p = sub.add_parser("gradflow", help="plot ||dL/dh_t|| against t: vanishing gradients",
                        description="On the adding problem, measure the gradient that reaches "
                                    "each earlier hidden state, for each model, at "
@@ -109,12 +109,16 @@ def build_parser() -> Parser:
     p.add_argument("-o", "--output", default="gradflow.png", metavar="PNG")
     _common(p)
 
+
+def _add_bench(sub) -> None:
     p = sub.add_parser("bench", help="time the LSTM paths against references "
                                      "(benchmarks/bench_lstm.py)",
                        description="Run benchmarks/bench_lstm.py from a source checkout; "
                                    "arguments after `--` go to the script.")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
 
+
+def _add_demo(sub) -> None:
     p = sub.add_parser("demo", help="train an LSTM and an RNN on the adding problem and draw "
                                     "what happened (about two minutes)",
                        description="Train an LSTM and a vanilla RNN on the adding problem, "
@@ -124,6 +128,8 @@ def build_parser() -> Parser:
     p.add_argument("--steps", type=positive_int, help="training updates per model")
     _common(p)
 
+
+def _add_render(sub) -> None:
     p = sub.add_parser("render", help="draw the unrolled graph of an RNN, LSTM or GRU",
                        description="Unroll a tl.nn model over --steps steps and draw the graph "
                                    "behind its loss; -o's suffix picks .svg, .png, .pdf or .dot. "
@@ -139,6 +145,18 @@ def build_parser() -> Parser:
     p.add_argument("--fused", action="store_true", help="LSTM: the fused path (lstm_step nodes)")
     p.add_argument("-o", "--output", metavar="FILE", help="default MODEL-VIEW.svg")
     _common(p)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="tinygrad-lstm", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=Parser)
+    _add_train(sub)
+    _add_sample(sub)
+    _add_gradflow(sub)
+    _add_bench(sub)
+    _add_demo(sub)
+    _add_render(sub)
     return parser
 
 
