@@ -54,6 +54,22 @@ def _draw(model: ex.SequenceModel, x, y, path: Path, view: str, grads: bool, tit
     return path
 
 
+def train_models(cfg: DemoConfig, task, backend: str, seed: int) -> tuple[dict, dict, dict]:
+    """An LSTM (forget gates biased open) and a vanilla RNN, trained alike with a progress bar:
+    the models, their loss curves and their training times, by kind."""
+    models, losses, seconds = {}, {}, {}
+    for kind in ("lstm", "rnn"):
+        gen = np.random.default_rng(seed)
+        model = ex.SequenceModel(kind, 2, cfg.hidden, 1, backend=backend, generator=gen,
+                                 forget_bias=1.0 if kind == "lstm" else None)
+        start = time.perf_counter()
+        with _bar(cfg.steps, f"{kind:>4} on adding (T={cfg.seq_len})") as bar:
+            losses[kind] = ex.train(model, task, cfg.steps, cfg.lr, cfg.batch, gen, backend, bar=bar)
+        seconds[kind] = time.perf_counter() - start
+        models[kind] = model
+    return models, losses, seconds
+
+
 def run_demo(out: str | Path = "demo-out", quick: bool = False, steps: int | None = None,
              backend: str = "numpy", seed: int = 0,
              echo: Callable[[str], None] = print) -> dict[str, Path]:
@@ -66,16 +82,8 @@ def run_demo(out: str | Path = "demo-out", quick: bool = False, steps: int | Non
     echo(f"The adding problem: {cfg.seq_len} steps of (value, marker); the target is the sum "
          f"of the two marked values.\nPredicting the mean scores MSE {task.baseline:.4f}. "
          f"Training an LSTM and a vanilla RNN, {cfg.steps} updates each ({backend}).")
-    models, losses, seconds, errors = {}, {}, {}, {}
-    for kind in ("lstm", "rnn"):
-        gen = np.random.default_rng(seed)
-        model = ex.SequenceModel(kind, 2, cfg.hidden, 1, backend=backend, generator=gen,
-                                 forget_bias=1.0 if kind == "lstm" else None)
-        start = time.perf_counter()
-        with _bar(cfg.steps, f"{kind:>4} on adding (T={cfg.seq_len})") as bar:
-            losses[kind] = ex.train(model, task, cfg.steps, cfg.lr, cfg.batch, gen, backend, bar=bar)
-        seconds[kind] = time.perf_counter() - start
-        models[kind] = model
+    models, losses, seconds = train_models(cfg, task, backend, seed)
+    errors = {}
     held_out = np.random.default_rng(seed + 1)
     x_eval, y_eval = task.batch(cfg.eval_batch, held_out, backend)
     for kind, model in models.items():
