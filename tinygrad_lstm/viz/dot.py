@@ -132,6 +132,30 @@ def _output_name(pic: Picture, key: tuple, k: int) -> str:
     return str(k)
 
 
+def _last_gathers(pic: Picture) -> dict:
+    """Edges gathering every step into one node (a stack of all h_t) would pull each step
+    towards it; only the one from the step that ran last ranks the node, after them all."""
+    last: dict = {}
+    for key, edge in pic.edges.items():
+        latest = last.get(key[2])
+        if edge[0] == "gather" and (latest is None or pic.items[key[0]].record > pic.items[latest[0]].record):
+            last[key[2]] = key
+    return last
+
+
+def _edge_style(kind: str, norm, scale: tuple | None, fan_out: bool) -> tuple[str, float]:
+    """Colour and width of an edge; in the gradient view they follow the gradient's norm."""
+    colour, width = EDGES[kind]
+    if scale is None or kind == "const":
+        return colour, width
+    value = level(norm, *scale)
+    if value is None:
+        return "#d0d0d0", 0.6
+    # Parameter edges are many and secondary: colour says the norm, not width.
+    width = (0.5 + 1.0 * value) if fan_out else (0.6 + 3.4 * value)
+    return shade(value, COOL if kind == "cstate" else WARM), width
+
+
 def _edge_lines(pic: Picture, ids: dict[tuple, str], scale: tuple | None, rankdir: str) -> list[str]:
     out = []
     constrained: set = set()
@@ -140,13 +164,7 @@ def _edge_lines(pic: Picture, ids: dict[tuple, str], scale: tuple | None, rankdi
     across = rankdir in ("LR", "RL")
     side = "n" if across else "w"
     in_side, out_side = ("w", "e") if across else ("n", "s")
-    # Edges gathering every step into one node (a stack of all h_t) would pull each step
-    # towards it; only the one from the step that ran last ranks the node, after them all.
-    last_gather: dict = {}
-    for key, edge in pic.edges.items():
-        latest = last_gather.get(key[2])
-        if edge[0] == "gather" and (latest is None or pic.items[key[0]].record > pic.items[latest[0]].record):
-            last_gather[key[2]] = key
+    last_gather = _last_gathers(pic)
     for (src, src_port, dst, dst_port), (kind, norm, count) in pic.edges.items():
         slot = src_port[1:] if src_port and src_port[0] == "#" else None
         tail = ids[src] + (f":{src_port}:{out_side}" if src_port and slot is None else "")
@@ -156,16 +174,8 @@ def _edge_lines(pic: Picture, ids: dict[tuple, str], scale: tuple | None, rankdi
             head += f":{side}"
         elif dst_port:
             head += f":{in_side}"
-        colour, width = EDGES[kind]
+        colour, width = _edge_style(kind, norm, scale, fan_out)
         attrs: dict[str, str] = {}
-        if scale is not None and kind != "const":
-            value = level(norm, *scale)
-            if value is None:
-                colour, width = "#d0d0d0", 0.6
-            else:
-                colour = shade(value, COOL if kind == "cstate" else WARM)
-                # Parameter edges are many and secondary: colour says the norm, not width.
-                width = (0.5 + 1.0 * value) if fan_out else (0.6 + 3.4 * value)
         if colour != EDGE["color"]:
             attrs["color"] = colour
         if width != 1.0:
