@@ -210,28 +210,36 @@ def _leaf_edge(pic: Picture, dst: Item, i: int, pos: int, j: int, rec_norms, pen
                  max(norms) if norms else None)
 
 
-def _record_edge(pic: Picture, origin: Item, dst: Item, i: int, pos: int, src, rec_norms) -> None:
+def _edge_kind(pic: Picture, origin: Item, dst: Item, i: int, p: int, k: int) -> str:
+    """What an edge from record p's output k into record i carries: recurrent state (h or
+    the cell state c), a parameter, a tensor shared by all steps, a gather, or plain data."""
     g, roles = pic.g, pic.roles
-    p, k = src[1], src[2]
     scope, step = g.groups[i]
     src_scope, src_step = g.groups[p]
     role = None
     if src_scope == scope and None not in (src_step, step) and src_step != step:
         role = roles.exit(scope, (g.ordinals[p], k))
     if role:
-        kind = "cstate" if role[0] == "c" else "state"
-    elif p in roles.cell_path and i in roles.cell_path and g.groups[p] == g.groups[i]:
-        kind = "cstate"
-    elif p in pic.derived:
-        kind = "param"
-    elif origin.step is None and origin.kind in ("op", "fused") and (
+        return "cstate" if role[0] == "c" else "state"
+    if p in roles.cell_path and i in roles.cell_path and g.groups[p] == g.groups[i]:
+        return "cstate"
+    if p in pic.derived:
+        return "param"
+    if origin.step is None and origin.kind in ("op", "fused") and (
             dst.step is not None or dst.kind == "elided"):
-        kind = "shared"             # one tensor made outside the steps, read by each
-    elif dst.step is None and dst.kind in ("op", "fused") and (
+        return "shared"             # one tensor made outside the steps, read by each
+    if dst.step is None and dst.kind in ("op", "fused") and (
             origin.step is not None or origin.kind == "elided"):
-        kind = "gather"             # e.g. the stack of every step's h
-    else:
-        kind = "data"
+        return "gather"             # e.g. the stack of every step's h
+    return "data"
+
+
+def _record_edge(pic: Picture, origin: Item, dst: Item, i: int, pos: int, src, rec_norms) -> None:
+    g, roles = pic.g, pic.roles
+    p, k = src[1], src[2]
+    scope, step = g.groups[i]
+    src_scope, src_step = g.groups[p]
+    kind = _edge_kind(pic, origin, dst, i, p, k)
     src_port = dst_port = None
     if origin.kind in ("op", "fused") and g.records[p].multi_output:
         src_port = f"#{k}"          # no port: keeps the outputs' edges apart, and labels them
