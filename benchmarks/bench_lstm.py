@@ -48,8 +48,8 @@ def optional(name):
         return None
 
 
-torch = optional("torch")
-autograd = optional("autograd")
+torch = autograd = None   # imported in main(), after the tape overhead is measured: a
+                          # heap holding torch's objects makes every garbage collection slower
 
 
 # ---- the implementations: each setup returns a function doing forward + backward -------
@@ -215,8 +215,8 @@ def memory_rows(size, weights, x) -> dict[str, float]:
     return rows
 
 
-def tape_overhead(n: int = 3000, rounds: int = 9) -> tuple[float, float]:
-    """(engine, raw): CPU microseconds per op, forward+backward, median over rounds, for a
+def tape_overhead(n: int = 3000, rounds: int = 15) -> tuple[list, list]:
+    """(engine, raw): CPU microseconds per op, forward+backward, [min, median] over rounds, for a
     chain of mul/add/tanh on 4-element arrays; raw calls the same op functions and VJPs
     with no tensors and no tape. CPU time (process_time) rather than wall time, so that
     other processes on the machine do not count; the work is single-threaded Python."""
@@ -248,7 +248,7 @@ def tape_overhead(n: int = 3000, rounds: int = 9) -> tuple[float, float]:
             start = time.process_time()
             fn()
             samples.append(time.process_time() - start)
-        per_op[name] = statistics.median(samples) / n * 1e6
+        per_op[name] = [f(samples) / n * 1e6 for f in (min, statistics.median)]
     return per_op["engine"], per_op["raw"]
 
 
@@ -312,19 +312,24 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown size(s) {unknown}; choose from {list(SIZES)}")
 
-    print(f"machine: {machine()}")
-    print(f"load average at start: {load()}")
-    peak = numpy_matmul_gflops()
-    print(f"NumPy float32 matmul (1024^3), same run: {peak:.0f} GFLOP/s")
+    start_load = load()
     engine_us, raw_us = tape_overhead()
     gc.disable()
     try:
-        quiet_us, _ = tape_overhead()
+        quiet_us, quiet_raw_us = tape_overhead()
     finally:
         gc.enable()
-    print(f"tape overhead: {engine_us - raw_us:.2f} us per recorded op, forward+backward, CPU time "
-          f"(engine {engine_us:.2f} us/op, of which the op functions and VJPs {raw_us:.2f}; "
-          f"{engine_us - quiet_us:.2f} of the overhead is Python's garbage collector)")
+    global torch, autograd
+    torch, autograd = optional("torch"), optional("autograd")
+    print(f"machine: {machine()}")
+    print(f"load average at start: {start_load}")
+    peak = numpy_matmul_gflops()
+    print(f"NumPy float32 matmul (1024^3), same run: {peak:.0f} GFLOP/s")
+    print(f"tape overhead per recorded op, forward+backward, CPU time, min (median) of rounds: "
+          f"{engine_us[0] - raw_us[0]:.2f} ({engine_us[1] - raw_us[1]:.2f}) us; with the "
+          f"garbage collector off {quiet_us[0] - quiet_raw_us[0]:.2f} "
+          f"({quiet_us[1] - quiet_raw_us[1]:.2f}) us. Engine {engine_us[0]:.2f} us/op in all, "
+          f"of which the op functions and VJPs {raw_us[0]:.2f}")
     results = {}
     for name in sizes:
         size, default_rounds = SIZES[name]

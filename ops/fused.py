@@ -74,6 +74,8 @@ class LSTMState:
             raise ValueError(f"lstm_step: expected time step {self.next_t}, got {t}; the steps "
                              f"of one sequence run once each, in order")
         self.next_t = t - 1 if self.reverse else t + 1
+        if self.next_t in (-1, self.steps):   # the last step: backward needs W_hh, not
+            self.w_t = None                    # its scaled copy (the caller holds it now)
         return t == self.start_t
 
     def stacked_h_prev(self, xp, like):
@@ -146,9 +148,10 @@ def _gates_backward(xp, state, a, c_prev, tanh_c, gh, gc):
 def lstm_step(bk, gates, h_prev, c_prev, w_hh, *, t: int, state: LSTMState):
     """(h, c) = LSTM cell at step t on gates[t] + h_prev W_hh^T;  hand-derived VJP, dz into the state"""
     xp = bk.xp
+    w_t = state.w_t
     first = state.advance(t)
     state.h_prev[t] = h_prev
-    rec = xp.matmul(h_prev, state.w_t)
+    rec = xp.matmul(h_prev, w_t)
     forward, backward = state.kernels
     if forward is not None:
         a, c, tanh_c, h = forward(gates[t, ...], rec, c_prev)
