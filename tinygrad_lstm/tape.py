@@ -232,6 +232,7 @@ def backward(roots: list[tuple[Node, Any]], bk, retain_graph: bool = False,
     wanted = set(targets or ())
     found: dict[Node, Any] = {}
     anomaly, norms = _anomaly.get(), _track_norms.get()
+    owned: set[Node] = set()   # nodes whose cotangent is a sum made here (e.g. a weight's)
     for rec in reversed(records):
         cots, live = [], False
         for ref in rec.outputs:
@@ -256,7 +257,14 @@ def backward(roots: list[tuple[Node, Any]], bk, retain_graph: bool = False,
             if anomaly:
                 _check_finite(bk, g, rec, f"the gradient for input of shape {node.shape}")
             prev = cot.get(node)
-            cot[node] = g if prev is None else prev + g
+            if prev is None:
+                cot[node] = g
+            elif node in owned:   # a sum this loop made and nothing else holds: add in place
+                prev += g
+                cot[node] = prev  # (the same array; a new object only for a NumPy scalar)
+            else:
+                cot[node] = prev + g
+                owned.add(node)
     if targets is not None:
         for node in targets:
             if node in cot:
