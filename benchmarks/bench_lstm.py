@@ -32,11 +32,11 @@ import numpy_lstm  # noqa: E402
 import tinygrad_lstm as tl  # noqa: E402
 from tinygrad_lstm.ops import OPS  # noqa: E402
 
-SIZES = {  # name: (T, B, I, H), default rounds
-    "tiny": ((50, 1, 8, 32), 41),
-    "small": ((100, 16, 64, 128), 21),
-    "medium": ((100, 32, 128, 256), 9),
-    "large": ((50, 64, 512, 1024), 3),
+SIZES = {  # name: (T, B, I, H), default rounds, timed calls per block
+    "tiny": ((50, 1, 8, 32), 9, 5),
+    "small": ((100, 16, 64, 128), 7, 3),
+    "medium": ((100, 32, 128, 256), 5, 2),
+    "large": ((50, 64, 512, 1024), 3, 1),
 }
 PARAMS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 
@@ -150,16 +150,19 @@ def implementations(size, weights, x, gpu):
 
 
 # ---- measurements --------------------------------------------------------------------
-def time_round_robin(impls: dict, rounds: int) -> dict[str, float]:
-    """Median seconds per call; every round calls each implementation once."""
-    for run in impls.values():
-        run()                                  # warm up (allocations, lazy imports)
+def time_round_robin(impls: dict, rounds: int, block: int) -> dict[str, float]:
+    """Median seconds per call. Every round runs each implementation for a block of
+    `block` timed calls after one untimed call, so that load from other processes spreads
+    evenly over the implementations while each one runs warm (PyTorch's thread pool, for
+    one, is slow to wake after sitting idle while the others run)."""
     times: dict[str, list[float]] = {name: [] for name in impls}
     for _ in range(rounds):
         for name, run in impls.items():
-            start = time.perf_counter()
             run()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(block):
+                start = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - start)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -303,7 +306,8 @@ def check_targets(results: dict) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated: " + ",".join(SIZES))
-    parser.add_argument("--repeats", type=int, default=None, help="rounds per size (default: per size)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="rounds per size (default: per size); each round times a block of calls")
     parser.add_argument("--gpu", action="store_true", help="add CuPy and PyTorch CUDA rows")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
     args = parser.parse_args(argv)
@@ -332,10 +336,10 @@ def main(argv=None) -> int:
           f"of which the op functions and VJPs {raw_us[0]:.2f}")
     results = {}
     for name in sizes:
-        size, default_rounds = SIZES[name]
+        size, default_rounds, block = SIZES[name]
         weights, x = make_weights(size)
         impls = implementations(size, weights, x, args.gpu)
-        times = time_round_robin(impls, args.repeats or default_rounds)
+        times = time_round_robin(impls, args.repeats or default_rounds, block)
         res = {"times": times}
         steps, batch, _, hidden = size
         res["floor"] = batch * 6 * hidden * 4    # gates (4H) and states h, c (2H), float32
