@@ -34,6 +34,11 @@ at once and computes, over all T*B rows,
 lists so that graphs show the weight feeding every step). The buffer starts at zeros,
 so a step whose outputs never reach the loss contributes nothing, and a fresh one is
 taken for each backward pass (retain_graph works).
+
+Memory. Each step keeps its activated gates (4H per batch row), c and tanh(c); the state
+keeps h_{t-1} for the dW_hh product; the scaled W_hh^T copy is dropped after the last
+step. With the stacked output that is 8H per row and step against a floor of 6H (gates,
+h and c): see docs/benchmarks.md for the measured figures.
 """
 from __future__ import annotations
 
@@ -90,9 +95,12 @@ class LSTMState:
 def lstm_sequence(bk, x, w_ih, w_hh, *biases, state: LSTMState):
     """x @ W_ih^T + b for every step at once;  dx = dZ W_ih, dW_ih = dZ^T x, dW_hh = dZ^T h_prev, db = sum dZ"""
     xp = bk.xp
-    if x.ndim != 3 or w_ih.shape[0] != 4 * w_hh.shape[1] or x.shape[2] != w_ih.shape[1]:
-        raise ValueError(f"lstm_sequence: expected x (T, B, I), W_ih (4H, I), W_hh (4H, H); got "
-                         f"{tuple(x.shape)}, {tuple(w_ih.shape)}, {tuple(w_hh.shape)}")
+    rows4 = 4 * w_hh.shape[1]
+    if (x.ndim != 3 or tuple(w_ih.shape) != (rows4, x.shape[2]) or w_hh.shape[0] != rows4
+            or any(tuple(b.shape) != (rows4,) for b in biases)):
+        raise ValueError(f"lstm_sequence: expected x (T, B, I), W_ih (4H, I), W_hh (4H, H) and "
+                         f"biases (4H,); got {tuple(x.shape)}, {tuple(w_ih.shape)}, "
+                         f"{tuple(w_hh.shape)} and {[tuple(b.shape) for b in biases]}")
     steps, batch, n_in = x.shape
     state.start(bk, w_hh, (steps, batch, w_ih.shape[0]), x.dtype)
     rows = xp.reshape(x, (steps * batch, n_in))

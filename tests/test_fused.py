@@ -307,3 +307,13 @@ def test_kernel_path_of_lstm_step_without_a_gpu():
     for name in composed[2]:
         np.testing.assert_allclose(fused_run[2][name], composed[2][name], rtol=1e-10, atol=1e-12,
                                    err_msg=name)
+
+
+def test_shape_errors_name_the_shapes():
+    data = arrays((3, 2, 4, 5))
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = (tl.tensor(data[f"{n}_0"] if n != "x" else data["x"])
+                                         for n in NAMES)
+    with pytest.raises(ValueError, match=r"W_hh \(4H, H\)"):
+        lstm_layer(x, h0, c0, w_ih, w_hh[:12], b_ih, b_hh)
+    with pytest.raises(ValueError, match=r"biases \(4H,\)"):
+        lstm_layer(x, h0, c0, w_ih, w_hh, b_ih[:4], b_hh)
