@@ -24,7 +24,6 @@ import itertools
 import operator
 import traceback
 import weakref
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 _grad_enabled = contextvars.ContextVar("tinygrad_lstm_grad_enabled", default=True)
@@ -51,24 +50,32 @@ class Node:
         self.dtype = dtype
 
 
-@dataclass(eq=False)
 class Record:
-    """One line of the tape: out = op(inputs), with the VJP that reverses it."""
+    """One line of the tape: out = op(inputs), with the VJP that reverses it.
 
-    seq: int
-    op: str
-    inputs: tuple[Node, ...]
-    outputs: tuple[weakref.ref, ...]
-    vjp: Callable[[Any], Any] | None
-    params: dict[str, Any]
-    scope: str
-    step: int | None
-    versions: tuple[int, ...]
-    out_shapes: tuple[tuple[int, ...], ...]
-    out_dtype: Any
-    multi_output: bool = False
-    where: str | None = None                       # creation traceback, in anomaly mode
-    grad_norms: list[float] | None = field(default=None)  # filled when backward tracks norms
+    Fields: seq (recording order), op, inputs (Nodes), outputs (weak refs to Nodes), vjp
+    (None once freed), params, scope, step, versions (of the inputs when recorded),
+    out_shapes, out_dtype, multi_output, where (creation traceback, in anomaly mode) and
+    grad_norms (filled when backward tracks norms). A slotted class: one is made per op,
+    and a per-instance dict would be one more object for the garbage collector to scan.
+    """
+
+    __slots__ = ("seq", "op", "inputs", "outputs", "vjp", "params", "scope", "step",
+                 "versions", "out_shapes", "out_dtype", "multi_output", "where",
+                 "grad_norms", "__weakref__")
+
+    def __init__(self, seq: int, op: str, inputs: tuple, outputs: tuple,
+                 vjp: Callable[[Any], Any] | None, params: Any, scope: str, step: int | None,
+                 versions: tuple, out_shapes: tuple, out_dtype: Any,
+                 multi_output: bool = False) -> None:
+        self.seq, self.op, self.inputs, self.outputs, self.vjp = seq, op, inputs, outputs, vjp
+        self.params, self.scope, self.step, self.versions = params, scope, step, versions
+        self.out_shapes, self.out_dtype, self.multi_output = out_shapes, out_dtype, multi_output
+        self.where: str | None = None
+        self.grad_norms: list[float] | None = None
+
+    def __repr__(self) -> str:
+        return f"Record({self.seq}, {self.op!r}, scope={self.scope!r}, step={self.step})"
 
 
 def is_grad_enabled() -> bool:

@@ -14,6 +14,7 @@ Contract.
 from __future__ import annotations
 
 import numbers
+from types import MappingProxyType
 import weakref
 from typing import Any, Sequence
 
@@ -65,10 +66,13 @@ def _explain_inputs(name: str, tensors: Sequence["Tensor"], float_only: bool) ->
                             f"or .double() (float64)")
 
 
+_NO_PARAMS = MappingProxyType({})  # shared by every op without parameters (read-only)
+
+
 def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
     """Run the registered op `name` on tensors and record it when gradients are needed."""
     opdef = OPS[name]
-    params = params or {}
+    params = params or _NO_PARAMS
     bk = _check_inputs(name, tensors, opdef.float_only)
     out, vjp = opdef.fn(bk, *[t.data for t in tensors], **params)
     needs = False
