@@ -66,7 +66,11 @@ def _explain_inputs(name: str, tensors: Sequence["Tensor"], float_only: bool) ->
                             f"or .double() (float64)")
 
 
+# apply runs once per op: the names it needs are bound here rather than looked up each time.
 _NO_PARAMS = MappingProxyType({})  # shared by every op without parameters (read-only)
+_grad_enabled, _anomaly = tape._grad_enabled, tape._anomaly
+_new_tensor = object.__new__
+_Node = tape.Node
 
 
 def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
@@ -76,24 +80,32 @@ def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
     bk = _check_inputs(name, tensors, opdef.float_only)
     out, vjp = opdef.fn(bk, *[t.data for t in tensors], **params)
     needs = False
-    if tape.is_grad_enabled():
+    if _grad_enabled.get():
         for t in tensors:
             if t._requires_grad:
                 needs = True
                 break
-    # NumPy reductions to 0-d give scalars, not arrays; keep every tensor's data an array.
     if opdef.multi_output:
-        results = tuple([Tensor._wrap(o if bk.is_array(o) else bk.xp.asarray(o), bk, needs)
-                         for o in out])
+        results = tuple([_wrap(o, bk, needs) for o in out])
     else:
-        results = (Tensor._wrap(out if bk.is_array(out) else bk.xp.asarray(out), bk, needs),)
+        results = (_wrap(out, bk, needs),)
     if needs:
         rec = tape.record(name, tuple([t._node or t._ensure_node() for t in tensors]),
                           tuple([r._node for r in results]), vjp, params, opdef.multi_output)
-        if tape.is_anomaly_enabled():
+        if _anomaly.get():
             for r in results:
                 tape._check_finite(bk, r.data, rec, "the output")
     return results if opdef.multi_output else results[0]
+
+
+def _wrap(data: Any, bk: Backend, needs_grad: bool) -> "Tensor":
+    """A new non-leaf tensor around an op's output."""
+    if not bk.is_array(data):
+        data = bk.xp.asarray(data)  # NumPy reductions to 0-d give scalars, not arrays
+    t = _new_tensor(Tensor)
+    t.data, t.backend, t.grad, t._requires_grad = data, bk, None, needs_grad
+    t._node = _Node(data.shape, data.dtype, True) if needs_grad else None
+    return t
 
 
 class Tensor:
@@ -110,13 +122,6 @@ class Tensor:
         self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
-
-    @classmethod
-    def _wrap(cls, data: Any, backend: Backend, needs_grad: bool) -> "Tensor":
-        t = cls.__new__(cls)
-        t.data, t.backend, t.grad, t._requires_grad = data, backend, None, needs_grad
-        t._node = tape.Node(data.shape, data.dtype, True) if needs_grad else None
-        return t
 
     def _ensure_node(self) -> tape.Node:
         if self._node is None:
