@@ -225,6 +225,30 @@ def _check_finite(bk, array, rec: Record, what: str) -> None:
             f"detect_anomaly: {what} of op {describe(rec)} contains NaN or Inf{where}")
 
 
+def _take_output_cotangents(rec: Record, cot: dict, wanted: set, found: dict) -> list | None:
+    """Pop the finished cotangents of a record's outputs (None where an output got none);
+    None when no output got any. A cotangent asked for by tl.grad is kept in `found`."""
+    cots, live = [], False
+    for ref in rec.outputs:
+        node = ref()
+        g = cot.pop(node, None) if node is not None else None
+        if g is not None:
+            live = True
+            if wanted and node in wanted:
+                found[node] = g
+        cots.append(g)
+    return cots if live else None
+
+
+def _fill_leaf_grads(cot: dict) -> None:
+    for node, g in cot.items():
+        tensor = node.leaf() if node.leaf is not None else None
+        if tensor is not None and node.record is None:
+            # A fresh array: cotangents may be read-only broadcast views (sum's VJP) or one
+            # array handed to two inputs (add's VJP); a .grad must be the leaf's own.
+            tensor._accumulate_grad(g * 1 if tensor.grad is None else g)
+
+
 def backward(roots: list[tuple[Node, Any]], bk, retain_graph: bool = False,
              targets: list[Node] | None = None) -> dict[Node, Any]:
     """Reverse-mode sweep from `roots` (node, cotangent) pairs.
@@ -241,16 +265,8 @@ def backward(roots: list[tuple[Node, Any]], bk, retain_graph: bool = False,
     anomaly, norms = _anomaly.get(), _track_norms.get()
     owned: set[Node] = set()   # nodes whose cotangent is a sum made here (e.g. a weight's)
     for rec in reversed(records):
-        cots, live = [], False
-        for ref in rec.outputs:
-            node = ref()
-            g = cot.pop(node, None) if node is not None else None
-            if g is not None:
-                live = True
-                if wanted and node in wanted:
-                    found[node] = g
-            cots.append(g)
-        if not live:
+        cots = _take_output_cotangents(rec, cot, wanted, found)
+        if cots is None:
             continue
         if norms:
             rec.grad_norms = [float(bk.xp.sqrt(bk.xp.sum(g * g))) if g is not None else 0.0
@@ -277,10 +293,5 @@ def backward(roots: list[tuple[Node, Any]], bk, retain_graph: bool = False,
             if node in cot:
                 found[node] = cot[node]
         return found
-    for node, g in cot.items():
-        tensor = node.leaf() if node.leaf is not None else None
-        if tensor is not None and node.record is None:
-            # A fresh array: cotangents may be read-only broadcast views (sum's VJP) or one
-            # array handed to two inputs (add's VJP); a .grad must be the leaf's own.
-            tensor._accumulate_grad(g * 1 if tensor.grad is None else g)
+    _fill_leaf_grads(cot)
     return {}
