@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .numpy_backend import NumpyDtypes
+
 
 def _import_cupy():
     try:
@@ -36,7 +38,7 @@ class _Namespace:
         return getattr(self._cupy, name)
 
 
-class CupyBackend:
+class CupyBackend(NumpyDtypes):
     name = "cupy"
 
     def __init__(self) -> None:
@@ -50,15 +52,6 @@ class CupyBackend:
 
     def to_numpy(self, array: Any) -> np.ndarray:
         return self.cupy.asnumpy(array)
-
-    def dtype(self, name: Any) -> np.dtype:
-        return np.dtype(name)
-
-    def is_floating(self, dtype: Any) -> bool:
-        return np.issubdtype(dtype, np.floating)
-
-    def dtype_name(self, dtype: Any) -> str:
-        return np.dtype(dtype).name
 
     def is_array(self, obj: Any) -> bool:
         return isinstance(obj, self.cupy.ndarray)

@@ -6,7 +6,20 @@ from typing import Any
 import numpy as np
 
 
-class NumpyBackend:
+class NumpyDtypes:
+    """Dtypes as NumPy spells them (CuPy uses the same dtype objects)."""
+
+    def dtype(self, name: Any) -> np.dtype:
+        return np.dtype(name)
+
+    def is_floating(self, dtype: Any) -> bool:
+        return np.issubdtype(dtype, np.floating)
+
+    def dtype_name(self, dtype: Any) -> str:
+        return np.dtype(dtype).name
+
+
+class NumpyBackend(NumpyDtypes):
     name = "numpy"
 
     def __init__(self) -> None:
@@ -18,15 +31,6 @@ class NumpyBackend:
 
     def to_numpy(self, array: Any) -> np.ndarray:
         return np.array(array, copy=True)
-
-    def dtype(self, name: Any) -> np.dtype:
-        return np.dtype(name)
-
-    def is_floating(self, dtype: Any) -> bool:
-        return np.issubdtype(dtype, np.floating)
-
-    def dtype_name(self, dtype: Any) -> str:
-        return np.dtype(dtype).name
 
     def is_array(self, obj: Any) -> bool:
         return isinstance(obj, np.ndarray)
