@@ -12,7 +12,8 @@ from .functions import concat, exp, log, matmul, mul, relu, sigmoid, split, stac
 from .gradcheck import GradcheckError, gradcheck
 from .printing import format_tape, print_tape
 from .tape import detect_anomaly, enable_grad, no_grad, scope
-from .tensor import Tensor, tensor
+from .creation import tensor
+from .tensor import Tensor
 from . import io, nn, optim, random, tasks  # noqa: E402  (built on the engine above)
 from . import viz  # noqa: E402  (graphviz is imported only when a graph is drawn)
 from .io import load, save

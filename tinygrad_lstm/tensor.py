@@ -1,9 +1,9 @@
 """Tensor: an array, the backend it lives on, its gradient, and its place in the graph.
 
 Contract.
-- `tl.tensor(data, requires_grad=False, dtype=None, backend=None)` copies `data`. NumPy
-  input keeps its dtype; Python floats become float32 and Python ints int64. Only floating
-  tensors can require a gradient.
+- `tl.tensor(data, requires_grad=False, dtype=None, backend=None)` (in creation.py)
+  copies `data`. NumPy input keeps its dtype; Python floats become float32 and Python ints
+  int64. Only floating tensors can require a gradient.
 - Every operator and function goes through `apply(op_name, tensors, params)`: it checks
   that the inputs share one backend and one dtype, runs the op's forward on the raw
   arrays, and, when grad mode is on and an input requires grad, records the op on the tape.
@@ -14,56 +14,16 @@ Contract.
 from __future__ import annotations
 
 import numbers
-from types import MappingProxyType
 import weakref
+from types import MappingProxyType
 from typing import Any, Sequence
 
 import numpy as np
 
 from . import tape
 from .backends import Backend, get_backend
+from .checks import check_inputs, describe_dtype
 from .ops import OPS
-
-
-def _describe_dtype(t: "Tensor") -> str:
-    return t.backend.dtype_name(t.data.dtype)
-
-
-_FLOATING: dict = {}  # memo of backend.is_floating(dtype): NumPy's answer costs ~1 us a call
-
-
-def _check_inputs(name: str, tensors: Sequence["Tensor"], float_only: bool) -> Backend:
-    bk = tensors[0].backend
-    first = tensors[0].data.dtype
-    for t in tensors:   # the common case, checked fast; anything odd goes to _explain_inputs
-        if t.backend is not bk or (t.data.dtype is not first and t.data.dtype != first):
-            _explain_inputs(name, tensors, float_only)
-    if float_only:
-        floating = _FLOATING.get((bk.name, first))
-        if floating is None:
-            floating = _FLOATING[(bk.name, first)] = bool(bk.is_floating(first))
-        if not floating:
-            _explain_inputs(name, tensors, float_only)
-    return bk
-
-
-def _explain_inputs(name: str, tensors: Sequence["Tensor"], float_only: bool) -> None:
-    """Raise the error that says what is wrong with the inputs of op `name`."""
-    bk = tensors[0].backend
-    for t in tensors[1:]:
-        if t.backend is not bk:
-            raise TypeError(f"{name}: inputs live on different backends, '{bk.name}' and "
-                            f"'{t.backend.name}'; move one with .to('{bk.name}') first")
-    first = tensors[0].data.dtype
-    for t in tensors:
-        if float_only and not bk.is_floating(t.data.dtype):
-            raise TypeError(f"{name}: needs floating-point input, got {_describe_dtype(t)} of "
-                            f"shape {t.shape}; convert with .float() or create it with "
-                            f"dtype='float32'")
-        if t.data.dtype != first:
-            raise TypeError(f"{name}: inputs have different dtypes, {_describe_dtype(tensors[0])} "
-                            f"and {_describe_dtype(t)}; convert one with .float() (float32) "
-                            f"or .double() (float64)")
 
 
 # apply runs once per op: the names it needs are bound here rather than looked up each time.
@@ -77,7 +37,7 @@ def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
     """Run the registered op `name` on tensors and record it when gradients are needed."""
     opdef = OPS[name]
     params = params or _NO_PARAMS
-    bk = _check_inputs(name, tensors, opdef.float_only)
+    bk = check_inputs(name, tensors, opdef.float_only)
     out, vjp = opdef.fn(bk, *[t.data for t in tensors], **params)
     needs = False
     if _grad_enabled.get():
@@ -137,7 +97,7 @@ class Tensor:
     def requires_grad(self, value: bool) -> None:
         if value and not self.backend.is_floating(self.data.dtype):
             raise TypeError(f"requires_grad: only floating-point tensors can require "
-                            f"gradients, this one is {_describe_dtype(self)}; create it with "
+                            f"gradients, this one is {describe_dtype(self)}; create it with "
                             f"dtype='float32' or 'float64'")
         if self._node is not None and self._node.record is not None:
             raise RuntimeError("requires_grad: can only be changed on leaf tensors; "
@@ -250,7 +210,7 @@ class Tensor:
     def __repr__(self) -> str:
         flag = ", requires_grad=True" if self.requires_grad else ""
         body = np.array2string(self.numpy(), precision=4, separator=", ", threshold=20)
-        return f"tensor({body}, dtype={_describe_dtype(self)}, backend={self.backend.name}{flag})"
+        return f"tensor({body}, dtype={describe_dtype(self)}, backend={self.backend.name}{flag})"
 
     # ---- in-place updates (not recorded; they bump the version) ----------------------
     def _bump(self) -> "Tensor":
@@ -377,24 +337,3 @@ def _convert_index(t: Tensor, index: Any) -> Any:
         else:
             out.append(item)
     return tuple(out) if isinstance(index, tuple) else out[0]
-
-
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
-           backend: str | Backend | None = None) -> Tensor:
-    """A new leaf tensor holding a copy of `data` (see the module docstring for dtypes)."""
-    bk = get_backend(backend)
-    if isinstance(data, Tensor):
-        data = data.numpy()
-    if dtype is None and not hasattr(data, "dtype"):
-        probe = np.asarray(data)
-        if probe.dtype == object or probe.dtype.kind in "USV":
-            raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data "
-                            f"(NumPy infers dtype {probe.dtype}); pass numbers of one shape")
-        dtype = "float32" if probe.dtype.kind in "fc" else ("int64" if probe.dtype.kind in "iu" else probe.dtype)
-    if getattr(data, "dtype", None) is not None and getattr(data.dtype, "kind", "f") in "OUSV":
-        raise TypeError(f"tensor: data of dtype {data.dtype} cannot be a tensor; use numbers")
-    if bk.is_array(data):
-        array = bk.xp.asarray(data, copy=True) if dtype is None else bk.xp.astype(data, bk.dtype(dtype), copy=True)
-    else:
-        array = bk.asarray(np.array(data, copy=True) if isinstance(data, np.ndarray) else data, dtype=dtype)
-    return Tensor(array, bk, requires_grad)
