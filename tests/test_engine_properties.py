@@ -15,7 +15,7 @@ BINARY = {
     "mul": (lambda a, b: a * b, np.multiply),
     "div": (lambda a, b: a / b, np.divide),
 }
-SETTINGS = settings(max_examples=25, deadline=None)
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)  # same examples every run
 
 
 def _arrays(shapes, seed, positive=False):
