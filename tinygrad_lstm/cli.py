@@ -120,7 +120,7 @@ def _add_bench(sub) -> None:
 
 def _add_demo(sub) -> None:
     p = sub.add_parser("demo", help="train an LSTM and an RNN on the adding problem and draw "
-                                    "what happened (about two minutes)",
+                                    "what happened (well under a minute on 2 cores)",
                        description="Train an LSTM and a vanilla RNN on the adding problem, "
                                    "then write graphs, plots and a report to --out.")
     p.add_argument("--out", default="demo-out", help="output folder (default ./demo-out)")
