@@ -43,6 +43,9 @@ class CupyBackend(NumpyDtypes):
 
     def __init__(self) -> None:
         cupy = _import_cupy()
+        if not cupy.cuda.is_available():
+            raise RuntimeError("the 'cupy' backend needs a CUDA device, and CuPy finds none here "
+                               "(cupy.cuda.is_available() is False); use backend='numpy'")
         self.cupy = cupy
         self.xp = _Namespace(cupy)
         self.fused: dict[str, Any] = _lstm_kernels(cupy)

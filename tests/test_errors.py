@@ -181,3 +181,17 @@ def test_loss_with_mismatched_shapes():
 def test_cross_entropy_with_mismatched_targets():
     with pytest.raises(ValueError, match=r"cross_entropy: logits of shape \(3, 4\) need targets of shape \(3,\), got \(2,\)"):
         tl.nn.functional.cross_entropy(t(3, 4), tl.tensor(np.array([0, 1])))
+
+
+def test_cupy_backend_without_cupy_or_without_a_device(monkeypatch):
+    """Either way the message says what is missing; nothing fails later inside CuPy."""
+    import sys
+    import types
+    from tinygrad_lstm.backends.cupy_backend import CupyBackend
+    monkeypatch.setitem(sys.modules, "cupy", None)          # not installed
+    with pytest.raises(ImportError, match=r"needs CuPy: pip install 'tinygrad-lstm\[cuda12\]'"):
+        CupyBackend()
+    fake = types.SimpleNamespace(cuda=types.SimpleNamespace(is_available=lambda: False))
+    monkeypatch.setitem(sys.modules, "cupy", fake)          # installed, no GPU
+    with pytest.raises(RuntimeError, match="needs a CUDA device.*backend='numpy'"):
+        CupyBackend()
