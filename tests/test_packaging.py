@@ -1,6 +1,7 @@
 """The package builds as one distribution: ops/ and backends/ land inside tinygrad_lstm."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,11 +12,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _source_copy(dest: Path) -> Path:
+    """The files a build reads, copied, so no stale build/ folder of the checkout leaks in
+    and the checkout gets none."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in ("tinygrad_lstm", "ops", "backends"):
+        shutil.copytree(ROOT / name, dest / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, dest / name)
+    return dest
+
+
 def test_wheel_maps_ops_and_backends_inside_the_package(tmp_path):
     pytest.importorskip("setuptools")
+    source = _source_copy(tmp_path / "src")
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
+         "-w", str(tmp_path), str(source)], capture_output=True, text=True)
     if result.returncode != 0:
         pytest.fail(f"building the wheel failed:\n{result.stderr[-2000:]}")
     (wheel,) = tmp_path.glob("tinygrad_lstm-*.whl")
