@@ -35,6 +35,9 @@ def test_wheel_maps_ops_and_backends_inside_the_package(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "tinygrad_lstm/ops/__init__.py" in names
     assert "tinygrad_lstm/backends/numpy_backend.py" in names
+    for sub in ("nn", "viz", "tasks"):   # every subpackage, and the bundled corpus
+        assert f"tinygrad_lstm/{sub}/__init__.py" in names
+    assert any(n.startswith("tinygrad_lstm/data/") and n.endswith(".txt") for n in names)
     tops = {n.split("/")[0] for n in names}
     assert "ops" not in tops and "backends" not in tops
     # A plain (non-editable) install of that wheel imports and computes.
