@@ -47,6 +47,8 @@ def test_wheel_maps_ops_and_backends_inside_the_package(tmp_path):
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import tinygrad_lstm as tl; "
             "import numpy as np; x = tl.tensor(np.ones(3), requires_grad=True); "
             "tl.tanh(x).sum().backward(); assert tl.__file__.startswith(sys.argv[1]); "
+            "assert len(tl.tasks.load_corpus()) > 1000; "
+            "out, (h, c) = tl.nn.LSTM(2, 3)(tl.tensor(np.ones((4, 1, 2), dtype='float32'))); "
             "print(tl.ops.__file__)")
     out = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True,
                          text=True, cwd=tmp_path)
