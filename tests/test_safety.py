@@ -96,3 +96,29 @@ def test_log_softmax_and_losses_finite_and_warning_free_at_magnitude_1000(dtype)
         assert np.all(np.isfinite(value)) and value.dtype == np.dtype(dtype)
     np.testing.assert_allclose(logp.numpy()[0], [0.0, -2000.0, -1000.0], rtol=1e-6)
     np.testing.assert_allclose(ce.item(), 1000.0, rtol=1e-6)  # mean of 2000 and 0
+
+
+def test_in_place_change_through_a_detached_alias_is_caught():
+    w = tl.tensor(np.ones((3, 2)), requires_grad=True)
+    x = tl.tensor(np.ones((4, 3)), requires_grad=True)
+    loss = (x @ w).sum()          # saves w for x's gradient
+    w.detach().mul_(2.0)          # same array, changed behind the graph's back
+    with pytest.raises(RuntimeError, match="'matmul' was modified in place"):
+        loss.backward()
+
+
+def test_in_place_change_of_the_original_is_caught_through_its_detached_alias():
+    w = tl.tensor(np.ones((3, 2)), requires_grad=True)
+    d = w.detach()
+    x = tl.tensor(np.ones((4, 3)), requires_grad=True)
+    loss = (x @ d).sum()          # saves d (the same array as w)
+    w.sub_(0.1)
+    with pytest.raises(RuntimeError, match="'matmul' was modified in place"):
+        loss.backward()
+
+
+def test_repeated_detach_does_not_grow_the_alias_group():
+    w = tl.tensor(np.ones(3), requires_grad=True)
+    for _ in range(1000):
+        w.detach()
+    assert len(w._aliases) <= 2

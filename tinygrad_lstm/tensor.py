@@ -63,7 +63,7 @@ def _wrap(data: Any, bk: Backend, needs_grad: bool) -> "Tensor":
     if not bk.is_array(data):
         data = bk.xp.asarray(data)  # NumPy reductions to 0-d give scalars, not arrays
     t = _new_tensor(Tensor)
-    t.data, t.backend, t.grad, t._requires_grad = data, bk, None, needs_grad
+    t.data, t.backend, t.grad, t._requires_grad, t._aliases = data, bk, None, needs_grad, None
     t._node = _Node(data.shape, data.dtype, True) if needs_grad else None
     return t
 
@@ -71,13 +71,14 @@ def _wrap(data: Any, bk: Backend, needs_grad: bool) -> "Tensor":
 class Tensor:
     """A backend array with autodiff bookkeeping. Create with `tl.tensor(...)`."""
 
-    __slots__ = ("data", "backend", "grad", "_node", "_requires_grad", "__weakref__")
+    __slots__ = ("data", "backend", "grad", "_node", "_requires_grad", "_aliases", "__weakref__")
     __array_priority__ = 100  # numpy scalars on the left defer to our operators
 
     def __init__(self, data: Any, backend: Backend, requires_grad: bool = False) -> None:
         self.data = data
         self.backend = backend
         self.grad: Tensor | None = None
+        self._aliases: list | None = None   # weak refs to the nodes of tensors sharing `data`
         self._node: tape.Node | None = None
         self._requires_grad = False
         if requires_grad:
@@ -151,8 +152,16 @@ class Tensor:
         return g
 
     def detach(self) -> "Tensor":
-        """The same array as a new leaf that requires no grad (the graph is cut here)."""
-        return Tensor(self.data, self.backend)
+        """The same array as a new leaf that requires no grad (the graph is cut here).
+
+        The two share a version counter, as they share the array: an in-place change
+        through either one is caught by a backward that saved the other."""
+        d = Tensor(self.data, self.backend)
+        group = [ref for ref in (self._aliases or [weakref.ref(self._ensure_node())])
+                 if ref() is not None]
+        group.append(weakref.ref(d._ensure_node()))
+        self._aliases = d._aliases = group
+        return d
 
     # ---- array facts and conversion ---------------------------------------------------
     @property
@@ -214,7 +223,12 @@ class Tensor:
 
     # ---- in-place updates (not recorded; they bump the version) ----------------------
     def _bump(self) -> "Tensor":
-        if self._node is not None:
+        if self._aliases is not None:       # every tensor sharing this array sees the change
+            for ref in self._aliases:
+                node = ref()
+                if node is not None:
+                    node.version += 1
+        elif self._node is not None:
             self._node.version += 1
         return self
 
