@@ -17,8 +17,8 @@ import pytest
 
 import tinygrad_lstm as tl
 from tinygrad_lstm import viz
-from tinygrad_lstm.viz import examples
-from tinygrad_lstm.viz.examples import nn_loss
+import viz_examples as examples
+from tinygrad_lstm.experiments import nn_loss
 
 pytest.importorskip("graphviz")
 
@@ -394,7 +394,8 @@ def test_identical_runs_give_byte_identical_dot():
     first = viz.draw(unroll("lstm", steps=12, layers=2), view="cell", grads=True).source
     second = viz.draw(unroll("lstm", steps=12, layers=2), view="cell", grads=True).source
     assert first == second
-    code = ("from tinygrad_lstm.viz.examples import unroll; import tinygrad_lstm as tl; "
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            "from viz_examples import unroll; import tinygrad_lstm as tl; "
             "print(tl.viz.draw(unroll('gru', steps=12, layers=2)[0], grads=True).source)")
     outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": seed, "PATH": ""}).stdout for seed in ("1", "2")]

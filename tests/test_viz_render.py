@@ -15,7 +15,8 @@ import pytest
 import tinygrad_lstm as tl
 from tinygrad_lstm import viz
 from tinygrad_lstm.cli import main as cli_main
-from tinygrad_lstm.viz.examples import nn_loss, unroll
+from tinygrad_lstm.experiments import nn_loss
+from viz_examples import unroll
 
 pytest.importorskip("graphviz")
 pytest.importorskip("pygraphviz")

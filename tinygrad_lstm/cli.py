@@ -301,10 +301,9 @@ def cmd_demo(args) -> int:
 
 def cmd_render(args) -> int:
     from . import tape, viz
-    from .viz.examples import nn_loss
-    loss, _model = nn_loss(args.model, steps=args.steps, layers=args.layers,
-                           hidden=args.hidden, seed=args.seed, fused=args.fused,
-                           backend=args.backend)
+    loss, _model = ex.nn_loss(args.model, steps=args.steps, layers=args.layers,
+                              hidden=args.hidden, seed=args.seed, fused=args.fused,
+                              backend=args.backend)
     if args.grads:
         with tape.track_grad_norms():
             loss.backward()

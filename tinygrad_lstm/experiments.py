@@ -17,6 +17,7 @@ import numpy as np
 
 from . import io, nn, optim, tape, tasks
 from .autograd import grad
+from .creation import tensor
 from .nn import functional as F
 from .tensor import Tensor
 
@@ -62,6 +63,28 @@ def copy_model(model: SequenceModel, dtype: Any = "float32", fused: bool = True,
     twin.load_state_dict(model.state_dict())
     return twin
 
+
+
+class _LastStepModel(SequenceModel):
+    """A SequenceModel whose readout sees only the last step: out (N, output_size)."""
+
+    def forward(self, x: Tensor, state: Any = None) -> Tensor:
+        out, _ = self.recurrent(x, state)
+        return self.head(out[-1])
+
+
+def nn_loss(kind: str = "lstm", steps: int = 6, layers: int = 1, batch: int = 2, inputs: int = 3,
+            hidden: int = 8, seed: int = 0, fused: bool = False, forget_bias: float | None = None,
+            backend: Any = None) -> tuple[Tensor, SequenceModel]:
+    """The loss of a tl.nn recurrent layer (composed LSTM steps unless fused=True) and a
+    linear readout of its last step, at initialisation, recorded on the tape for drawing;
+    and the model (keep it: the parameters' .grad lives on it)."""
+    rng = np.random.default_rng(seed)
+    model = _LastStepModel(kind, inputs, hidden, 1, layers, forget_bias=forget_bias,
+                           fused=fused, backend=backend, generator=rng)
+    x = tensor(rng.standard_normal((steps, batch, inputs)).astype("float32"), backend=backend)
+    target = tensor(np.ones((batch, 1), dtype="float32"), backend=backend)
+    return ((model(x) - target) ** 2).mean(), model
 
 @dataclass
 class Task:

@@ -1,5 +1,5 @@
-"""Small recurrent graphs unrolled by hand from the primitive ops, scoped as tl.nn scopes
-them (layer "l{k}" inside the model's path, one `tl.scope(step=t)` per step), to draw
+"""Test support for the renderer: small recurrent graphs unrolled by hand from the
+primitive ops (independent of tl.nn), scoped as tl.nn scopes them (layer "l{k}" inside the model's path, one `tl.scope(step=t)` per step), to draw
 and to test the renderer with. Each returns the loss and what holds the parameters
 (named leaves; keep them, their .grad lives there).
 
@@ -90,34 +90,3 @@ def _layer(kind: str, k: int, xs, params, batch: int, H: int):
                     h = gru_step(x, h, *params)
             out.append(h)
     return out
-
-
-def nn_loss(kind: str = "lstm", steps: int = 6, layers: int = 1, batch: int = 2, inputs: int = 3,
-            hidden: int = 8, seed: int = 0, fused: bool = False, forget_bias: float | None = None,
-            backend=None):
-    """The same with tl.nn's layers (composed LSTM steps unless fused=True): the loss of
-    the last step's output through a linear readout, at initialisation, and the model
-    (keep it: the parameters' .grad lives on it)."""
-    if kind not in KINDS:
-        raise ValueError(f"nn_loss: kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    rng = np.random.default_rng(seed)
-    layer = {"rnn": tl.nn.RNN, "lstm": tl.nn.LSTM, "gru": tl.nn.GRU}[kind]
-    extra = dict(fused=fused, forget_bias=forget_bias) if kind == "lstm" else {}
-    model = _Net(kind, layer(inputs, hidden, num_layers=layers, generator=rng, backend=backend,
-                             **extra), tl.nn.Linear(hidden, 1, generator=rng, backend=backend))
-    x = tl.tensor(rng.standard_normal((steps, batch, inputs)).astype("float32"), backend=backend)
-    target = tl.tensor(np.ones((batch, 1), dtype="float32"), backend=backend)
-    out = model(x)
-    return ((out - target) ** 2).mean(), model
-
-
-class _Net(tl.nn.Module):
-    def __init__(self, kind: str, recurrent, head) -> None:
-        super().__init__()
-        self.kind = kind
-        setattr(self, kind, recurrent)
-        self.head = head
-
-    def forward(self, x):
-        out, _ = getattr(self, self.kind)(x)
-        return self.head(out[-1])
