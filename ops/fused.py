@@ -115,8 +115,9 @@ def lstm_sequence(bk, x, w_ih, w_hh, *biases, state: LSTMState):
         h_prev = xp.reshape(state.stacked_h_prev(xp, state.h_prev[state.start_t]),
                             (steps * batch, w_hh.shape[1]))
         dx = xp.reshape(xp.matmul(dz, w_ih), tuple(x.shape)) if state.x_grad else None
-        db = xp.sum(dz, axis=0)
-        dbs = tuple(db if k == 0 else xp.asarray(db, copy=True) for k in range(len(biases)))
+        # b_ih and b_hh get the same array: the tape never writes into a cotangent it did
+        # not make, and gives every leaf a .grad of its own.
+        dbs = (xp.sum(dz, axis=0),) * len(biases)
         return (dx, xp.matmul(dz_t, rows), xp.matmul(dz_t, h_prev)) + dbs
     return gates, vjp
 
