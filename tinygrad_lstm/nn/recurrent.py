@@ -12,7 +12,7 @@ of a step (slice, concat, matmul, split, gates, products) carries its step.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -25,37 +25,25 @@ from .cells import gru_step, joined, joined_bias, lstm_step, rnn_step, set_forge
 from .checks import check_features, check_like_params, check_rank, check_state, check_tensor
 from .functional import dropout
 from .module import Module
+from .utils import unroll
 
 State = tuple  # (h,) for RNN and GRU, (h, c) for LSTM: one entry per state tensor
 
 
-def unroll(x: Tensor, state: State, step: Callable[[Tensor, State], State],
-           reverse: bool = False) -> tuple[Tensor, State]:
-    """Run `step(x[t], state) -> state` over t (backwards when `reverse`), each step under
-    tl.scope(step=t). Returns the stacked h of every step, (L, N, H), and the last state."""
-    steps = x.shape[0]
-    hs: list[Any] = [None] * steps
-    for t in (reversed(range(steps)) if reverse else range(steps)):
-        with tape.scope(step=t):
-            state = step(x[t], state)
-        hs[t] = state[0]
-    return stack(hs, axis=0), state
-
-
 def _rnn_layer(x, state, w_ih, w_hh, b_ih, b_hh, reverse, nonlinearity):
     w, b = joined(w_ih, w_hh), joined_bias(b_ih, b_hh)
-    return unroll(x, state, lambda xt, s: (rnn_step(xt, s[0], w, b, nonlinearity),), reverse)
+    return unroll(lambda xt, s: (rnn_step(xt, s[0], w, b, nonlinearity),), x, state, reverse)
 
 
 def _gru_layer(x, state, w_ih, w_hh, b_ih, b_hh, reverse):
     w_ih_t, w_hh_t = w_ih.T, w_hh.T
-    return unroll(x, state, lambda xt, s: (gru_step(xt, s[0], w_ih_t, w_hh_t, b_ih, b_hh),), reverse)
+    return unroll(lambda xt, s: (gru_step(xt, s[0], w_ih_t, w_hh_t, b_ih, b_hh),), x, state, reverse)
 
 
 def _lstm_layer_composed(x, state, w_ih, w_hh, b_ih, b_hh, reverse):
     """Every step composed from primitives, exactly the cell of the docs (what they draw)."""
     w, b = joined(w_ih, w_hh), joined_bias(b_ih, b_hh)
-    return unroll(x, state, lambda xt, s: lstm_step(xt, s[0], s[1], w, b), reverse)
+    return unroll(lambda xt, s: lstm_step(xt, s[0], s[1], w, b), x, state, reverse)
 
 
 def _lstm_layer_fused(x, state, w_ih, w_hh, b_ih, b_hh, reverse):

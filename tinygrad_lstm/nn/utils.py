@@ -59,18 +59,20 @@ def detach_state(state: Any) -> Any:
     return type(state)(detach_state(s) for s in state)
 
 
-def unroll(cell: Any, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:
-    """Run `cell(x[t], state)` over the time axis 0 of x, each step under tl.scope(step=t).
-    Returns the stacked h of every step and the final state (any cell: RNNCell, LSTMCell,
-    the variants)."""
+def unroll(cell: Any, x: Tensor, state: Any = None, reverse: bool = False) -> tuple[Tensor, Any]:
+    """Run `cell(x[t], state)` over the time axis 0 of x (from the last step back when
+    `reverse`), each step under tl.scope(step=t). Returns the stacked h of every step, in
+    time order, and the final state (any cell: RNNCell, LSTMCell, the variants; the
+    recurrent layers run their steps through here too)."""
     if x.ndim < 2 or x.shape[0] == 0:
         raise ValueError(f"unroll: x must be (seq_len, batch, input_size) or (seq_len, input_size) "
                          f"with seq_len > 0, got shape {x.shape}")
-    hs = []
-    for t in range(x.shape[0]):
+    steps = x.shape[0]
+    hs: list[Any] = [None] * steps
+    for t in (reversed(range(steps)) if reverse else range(steps)):
         with tape.scope(step=t):
             state = cell(x[t], state)
-        hs.append(state[0] if isinstance(state, tuple) else state)
+        hs[t] = state[0] if isinstance(state, tuple) else state
     return stack(hs, axis=0), state
 
 
