@@ -240,15 +240,15 @@ class Tensor:
         return value
 
     def add_(self, value: Any) -> "Tensor":
-        self.data[...] = self.data + self._other(value)
+        self.data += self._other(value)
         return self._bump()
 
     def sub_(self, value: Any) -> "Tensor":
-        self.data[...] = self.data - self._other(value)
+        self.data -= self._other(value)
         return self._bump()
 
     def mul_(self, value: Any) -> "Tensor":
-        self.data[...] = self.data * self._other(value)
+        self.data *= self._other(value)
         return self._bump()
 
     def copy_(self, value: Any) -> "Tensor":
