@@ -213,14 +213,14 @@ def sample(model: SequenceModel, vocab: str, prime: str, length: int, temperatur
     chars, state, logits = list(prime), None, None
     with tape.no_grad():
         for ch in prime:
-            x = Tensor(weight.backend.asarray(eye[[index[ch]]][None]), weight.backend)
+            x = tensor(eye[[index[ch]]][None], backend=weight.backend)
             out, state = model(x, state)
         for _ in range(length):
             logits = out.numpy()[-1, 0].astype(np.float64) / temperature
             p = np.exp(logits - logits.max())
             nxt = int(rng.choice(len(vocab), p=p / p.sum()))
             chars.append(vocab[nxt])
-            x = Tensor(weight.backend.asarray(eye[[nxt]][None]), weight.backend)
+            x = tensor(eye[[nxt]][None], backend=weight.backend)
             out, state = model(x, state)
     return "".join(chars)
 
