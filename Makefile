@@ -1,22 +1,44 @@
-# One entry point. `make demo` and `make test` bootstrap .venv from nothing, idempotently.
+# One entry point. Every target builds .venv first if it is missing, half-built or stale.
+#
+#   make test        the whole test suite          make demo       train and draw (demo-out/)
+#   make docs        the docs site (site/)          make notebook   open the notebook in Jupyter
+#   make reference   add PyTorch CPU and autograd (the comparison tests then run)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# setuptools announces on every editable install that folders named like the package may
+# shadow it; that is how editable installs work, not something a user did, so it is hidden.
+PIP    := PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip
 
-.PHONY: demo test bench docs lines clean venv reference
+.PHONY: demo test bench docs docs-serve figures notebook lines clean venv reference
+
+# A stamp alone does not prove the environment works: a venv copied from another checkout,
+# one whose Python was removed, or one where a package went missing must be rebuilt. This
+# check runs whenever make reads this file (about 0.1 s); when it fails the stamp goes, so
+# the rule below runs again.
+VENV_CHECK := import importlib.util as u, os, sys; \
+	spec = u.find_spec("tinygrad_lstm"); \
+	ok = spec is not None and os.path.realpath(spec.origin).startswith(os.path.realpath("tinygrad_lstm")); \
+	missing = [m for m in ("pytest", "graphviz", "pygraphviz", "tqdm", "matplotlib", "nbformat", "mkdocs", "material", "setuptools", "wheel") if u.find_spec(m) is None]; \
+	sys.exit(0 if ok and not missing else 1)
+ifneq ($(shell $(PY) -c '$(VENV_CHECK)' >/dev/null 2>&1 && echo ok),ok)
+$(shell rm -f $(STAMP))
+endif
 
 venv: $(STAMP)
 
+# pip, setuptools and wheel are upgraded first: the Python a fresh machine ships may carry
+# a setuptools too old to build this project (it needs 77+ for an SPDX license string).
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[viz,cli,dev]"
+	$(PY) -c 'import sys' 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
+	$(PIP) install --quiet --upgrade pip "setuptools>=77" wheel
+	$(PIP) install --quiet -e ".[viz,cli,dev]"
 	touch $(STAMP)
 
 # The reference implementations (PyTorch CPU, HIPS autograd) used by tests and benchmarks.
 reference: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[reference]"
+	$(PIP) install --quiet -e ".[reference]"
 
 demo: $(STAMP)
 	$(VENV)/bin/tinygrad-lstm demo
@@ -27,14 +49,26 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_lstm.py
 
-# Figures (by running the pages that draw them), the API page, the executed notebook.
+# The site, from docs/ as committed, into site/ (open site/index.html, or `make docs-serve`).
 docs: $(STAMP)
+	$(PY) docs/gen_api.py
+	$(VENV)/bin/mkdocs build --strict
+
+docs-serve: $(STAMP)
+	$(VENV)/bin/mkdocs serve
+
+# Everything the docs generate: the figures (by running the pages that draw them), the API
+# page, and the notebook with its outputs.
+figures: $(STAMP)
 	$(PY) docs/gen_figures.py
 	$(PY) docs/gen_api.py
 	$(PY) examples/build_notebook.py --execute
+
+notebook: $(STAMP)
+	$(VENV)/bin/jupyter notebook examples/bptt_walkthrough.ipynb
 
 lines: $(STAMP)
 	$(PY) tests/test_size.py
 
 clean:
-	rm -rf $(VENV) demo-out .pytest_cache
+	rm -rf $(VENV) demo-out site .pytest_cache

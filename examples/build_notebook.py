@@ -8,6 +8,7 @@ produce, and links to other pages point into docs/.
 
     python examples/build_notebook.py             # write the notebook, without outputs
     python examples/build_notebook.py --execute   # and run it top to bottom, keeping outputs
+    make notebook                                 # open it in Jupyter
 """
 from __future__ import annotations
 
@@ -79,9 +80,10 @@ def execute(nb: nbformat.NotebookNode, workdir: Path, timeout: int = 600) -> nbf
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(workdir)}}).execute()
     for cell in nb.cells:      # a font-library warning some Graphviz builds print is noise
-        cell["outputs"] = [out for out in cell.get("outputs", []) if not (
-            out.get("name") == "stderr" and all(
-                line.startswith("Fontconfig warning") for line in out["text"].splitlines()))]
+        if cell.cell_type == "code":   # only code cells have outputs in nbformat 4
+            cell["outputs"] = [out for out in cell.outputs if not (
+                out.get("name") == "stderr" and all(
+                    line.startswith("Fontconfig warning") for line in out["text"].splitlines()))]
     return nb
 
 
@@ -89,5 +91,6 @@ if __name__ == "__main__":
     notebook = build()
     if "--execute" in sys.argv:
         notebook = execute(notebook, TARGET.parent)
+    nbformat.validate(notebook)
     nbformat.write(notebook, TARGET)
     print(f"wrote {TARGET}")

@@ -27,6 +27,14 @@ def _sources(nb) -> list[tuple[str, str]]:
     return [(cell.cell_type, cell.source) for cell in nb.cells]
 
 
+def test_notebook_is_valid_nbformat():
+    """What Jupyter checks on open: the schema (markdown cells carry no outputs) and ids."""
+    committed = nbformat.read(ROOT / "examples" / "bptt_walkthrough.ipynb", as_version=4)
+    nbformat.validate(committed)
+    assert not [cell.id for cell in committed.cells
+                if cell.cell_type != "code" and "outputs" in cell]
+
+
 def test_notebook_is_built_from_the_current_docs():
     committed = nbformat.read(ROOT / "examples" / "bptt_walkthrough.ipynb", as_version=4)
     assert _sources(committed) == _sources(_builder().build()), \
@@ -36,6 +44,7 @@ def test_notebook_is_built_from_the_current_docs():
 def test_notebook_runs_top_to_bottom(tmp_path):
     builder = _builder()
     nb = builder.execute(builder.build(), tmp_path)
+    nbformat.validate(nb)                    # still valid with its outputs
     outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
     assert not [out for out in outputs if out.output_type == "error"]
     graphs = [out for out in outputs if "image/svg+xml" in out.get("data", {})]
