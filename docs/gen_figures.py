@@ -3,7 +3,7 @@
 The pictures are made by the code shown on the pages: every page whose ```python blocks
 mention `img/` has its blocks run in order, in one namespace, from a working folder in
 which they write `img/<name>.svg` (graphs, through tl.viz) or `img/<name>.png` plus
-`img/<name>.json` (plots, through tinygrad_lstm.plots, which saves the numbers it drew
+`img/<name>.json` (plots, through tinygrad_lstm.app.plots, which saves the numbers it drew
 beside each plot). Blocks after the last one that mentions `img/` are not run: they draw
 nothing. Files in img/ that no page makes any more are reported, not deleted.
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygrad_lstm import cli
-from tinygrad_lstm import experiments as ex
+from tinygrad_lstm.app import cli
+from tinygrad_lstm.app import experiments as ex
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
@@ -105,7 +105,7 @@ def test_cupy_without_a_gpu_is_a_clear_error(command, capsys):
 
 def test_console_script_reports_in_one_line():
     """The real entry point (a fresh interpreter), not just main()."""
-    result = subprocess.run([sys.executable, "-m", "tinygrad_lstm.cli", "train", "adding",
+    result = subprocess.run([sys.executable, "-m", "tinygrad_lstm.app.cli", "train", "adding",
                              "--steps", "zero"], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == ("tinygrad-lstm train: error: argument --steps: must be a "
@@ -212,7 +212,7 @@ def test_missing_cli_extra_names_it(monkeypatch, capsys):
 
 def test_package_imports_without_cli_extras():
     code = ("import sys; sys.modules['tqdm'] = None; sys.modules['matplotlib'] = None; "
-            "import tinygrad_lstm as tl, tinygrad_lstm.cli, tinygrad_lstm.demo, "
-            "tinygrad_lstm.experiments; print('ok')")
+            "import tinygrad_lstm as tl, tinygrad_lstm.app.cli, tinygrad_lstm.app.demo, "
+            "tinygrad_lstm.app.experiments; print('ok')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

@@ -12,8 +12,8 @@ import pytest
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from tinygrad_lstm import cli, demo  # noqa: E402
-from tinygrad_lstm import experiments as ex  # noqa: E402
+from tinygrad_lstm.app import cli, demo  # noqa: E402
+from tinygrad_lstm.app import experiments as ex  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 GRAPHS = ("lstm-cell", "lstm-ops", "rnn-ops")

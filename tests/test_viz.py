@@ -18,7 +18,7 @@ import pytest
 import tinygrad_lstm as tl
 from tinygrad_lstm import viz
 import viz_examples as examples
-from tinygrad_lstm.experiments import nn_loss
+from viz_examples import nn_loss
 
 pytest.importorskip("graphviz")
 

@@ -14,9 +14,8 @@ import pytest
 
 import tinygrad_lstm as tl
 from tinygrad_lstm import viz
-from tinygrad_lstm.cli import main as cli_main
-from tinygrad_lstm.experiments import nn_loss
-from viz_examples import unroll
+from tinygrad_lstm.app.cli import main as cli_main
+from viz_examples import nn_loss, unroll
 
 pytest.importorskip("graphviz")
 pytest.importorskip("pygraphviz")
@@ -143,12 +142,12 @@ def test_cli_render(no_dot, tmp_path, capsys):
 
 
 def test_cli_render_as_a_program(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "tinygrad_lstm.cli", "render", "rnn",
+    result = subprocess.run([sys.executable, "-m", "tinygrad_lstm.app.cli", "render", "rnn",
                              "--steps", "4", "--view", "layer", "-o", str(tmp_path / "rnn.svg")],
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     svg_texts(tmp_path / "rnn.svg")
-    bad = subprocess.run([sys.executable, "-m", "tinygrad_lstm.cli", "render", "rnn", "--view",
+    bad = subprocess.run([sys.executable, "-m", "tinygrad_lstm.app.cli", "render", "rnn", "--view",
                           "cells"], capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
     assert tl.viz is viz

@@ -5,6 +5,8 @@ and to test the renderer with. Each returns the loss and what holds the paramete
 
     loss, params = unroll("lstm", steps=6)
     tl.viz.render(loss, "lstm.svg", view="cell", grads=True)
+
+`nn_loss` builds the same kind of loss from tl.nn's layers instead, as users would.
 """
 from __future__ import annotations
 
@@ -13,6 +15,40 @@ import numpy as np
 import tinygrad_lstm as tl
 
 KINDS = ("rnn", "lstm", "gru")
+LAYERS = {"rnn": tl.nn.RNN, "lstm": tl.nn.LSTM, "gru": tl.nn.GRU}
+
+
+class LastStepModel(tl.nn.Module):
+    """A tl.nn recurrent layer (`self.rnn`, `self.lstm` or `self.gru`) and a linear readout
+    `self.head` of its last step: out (N, output_size)."""
+
+    def __init__(self, kind: str, inputs: int, hidden: int, outputs: int, layers: int = 1,
+                 *, fused: bool = False, forget_bias: float | None = None, backend=None,
+                 generator=None) -> None:
+        super().__init__()
+        opts = dict(backend=backend, generator=generator)
+        extra = dict(fused=fused, forget_bias=forget_bias) if kind == "lstm" else {}
+        self.kind = kind
+        setattr(self, kind, LAYERS[kind](inputs, hidden, layers, **extra, **opts))
+        self.head = tl.nn.Linear(hidden, outputs, **opts)
+
+    def forward(self, x):
+        out, _ = getattr(self, self.kind)(x)
+        return self.head(out[-1])
+
+
+def nn_loss(kind: str = "lstm", steps: int = 6, layers: int = 1, batch: int = 2, inputs: int = 3,
+            hidden: int = 8, seed: int = 0, fused: bool = False, forget_bias: float | None = None,
+            backend=None):
+    """The loss of a tl.nn recurrent layer (composed LSTM steps unless fused=True) and a
+    linear readout of its last step, at initialisation, recorded on the tape for drawing;
+    and the model (keep it: the parameters' .grad lives on it)."""
+    rng = np.random.default_rng(seed)
+    model = LastStepModel(kind, inputs, hidden, 1, layers, forget_bias=forget_bias,
+                          fused=fused, backend=backend, generator=rng)
+    x = tl.tensor(rng.standard_normal((steps, batch, inputs)).astype("float32"), backend=backend)
+    target = tl.tensor(np.ones((batch, 1), dtype="float32"), backend=backend)
+    return ((model(x) - target) ** 2).mean(), model
 
 
 def _param(rng, name: str, shape, scale: float, offset: float = 0.0):

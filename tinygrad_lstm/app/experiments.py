@@ -15,11 +15,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import io, nn, optim, tape, tasks
-from .autograd import grad
-from .creation import tensor
-from .nn import functional as F
-from .tensor import Tensor
+import tinygrad_lstm as tl
+from tinygrad_lstm import nn, optim, tasks
+from tinygrad_lstm.nn import functional as F
 
 KINDS = ("rnn", "lstm", "gru")
 TASKS = ("adding", "copy", "text")
@@ -47,7 +45,7 @@ class SequenceModel(nn.Module):
     def recurrent(self) -> nn.Module:
         return getattr(self, self.kind)
 
-    def forward(self, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+    def forward(self, x: tl.Tensor, state: Any = None) -> tuple[tl.Tensor, Any]:
         out, state = self.recurrent(x, state)
         return self.head(out), state
 
@@ -64,27 +62,20 @@ def copy_model(model: SequenceModel, dtype: Any = "float32", fused: bool = True,
     return twin
 
 
-
-class _LastStepModel(SequenceModel):
-    """A SequenceModel whose readout sees only the last step: out (N, output_size)."""
-
-    def forward(self, x: Tensor, state: Any = None) -> Tensor:
-        out, _ = self.recurrent(x, state)
-        return self.head(out[-1])
-
-
-def nn_loss(kind: str = "lstm", steps: int = 6, layers: int = 1, batch: int = 2, inputs: int = 3,
-            hidden: int = 8, seed: int = 0, fused: bool = False, forget_bias: float | None = None,
-            backend: Any = None) -> tuple[Tensor, SequenceModel]:
-    """The loss of a tl.nn recurrent layer (composed LSTM steps unless fused=True) and a
-    linear readout of its last step, at initialisation, recorded on the tape for drawing;
+def graph_loss(kind: str, steps: int, layers: int = 1, hidden: int = 8, seed: int = 0,
+               fused: bool = False, backend: Any = None, inputs: int = 3,
+               batch: int = 2) -> tuple[tl.Tensor, SequenceModel]:
+    """What `tinygrad-lstm render` draws: a SequenceModel at initialisation run on random
+    inputs, and the squared error of its readout at the last step, recorded on the tape;
     and the model (keep it: the parameters' .grad lives on it)."""
     rng = np.random.default_rng(seed)
-    model = _LastStepModel(kind, inputs, hidden, 1, layers, forget_bias=forget_bias,
-                           fused=fused, backend=backend, generator=rng)
-    x = tensor(rng.standard_normal((steps, batch, inputs)).astype("float32"), backend=backend)
-    target = tensor(np.ones((batch, 1), dtype="float32"), backend=backend)
-    return ((model(x) - target) ** 2).mean(), model
+    model = SequenceModel(kind, inputs, hidden, 1, layers, fused=fused, backend=backend,
+                          generator=rng)
+    x = tl.tensor(rng.standard_normal((steps, batch, inputs)).astype("float32"), backend=backend)
+    out, _ = model.recurrent(x)
+    target = tl.tensor(np.ones((batch, 1), dtype="float32"), backend=backend)
+    return ((model.head(out[-1]) - target) ** 2).mean(), model
+
 
 @dataclass
 class Task:
@@ -96,11 +87,11 @@ class Task:
     output_size: int
     baseline: float                  # the loss of a model that remembers nothing
     batch: Callable[..., tuple]      # batch(batch_size, generator, backend) -> (x, y)
-    loss: Callable[[Tensor, Any], Tensor]   # loss(outputs (L, N, out), y) -> scalar
+    loss: Callable[[tl.Tensor, Any], tl.Tensor]   # loss(outputs (L, N, out), y) -> scalar
     info: dict = field(default_factory=dict)  # what a checkpoint must keep (the vocabulary)
 
 
-def _sequence_ce(out: Tensor, y: Tensor) -> Tensor:
+def _sequence_ce(out: tl.Tensor, y: tl.Tensor) -> tl.Tensor:
     steps, batch, classes = out.shape
     return F.cross_entropy(out.reshape(steps * batch, classes), y.reshape(steps * batch))
 
@@ -164,13 +155,13 @@ def train(model: nn.Module, task: Task, steps: int, lr: float = 1e-2, batch_size
 def evaluate(model: nn.Module, task: Task, batch_size: int = 512,
              generator: np.random.Generator | None = None, backend: Any = None) -> float:
     """The task's loss on one fresh batch, without recording anything."""
-    with tape.no_grad():
+    with tl.no_grad():
         x, y = task.batch(batch_size, generator, backend)
         out, _ = model(x)
         return task.loss(out, y).item()
 
 
-def gradient_flow(model: SequenceModel, x: Tensor, y: Tensor) -> dict[str, np.ndarray]:
+def gradient_flow(model: SequenceModel, x: tl.Tensor, y: tl.Tensor) -> dict[str, np.ndarray]:
     """||dL/dh_t|| for every step t, where L is the squared error of the readout at the last
     step (the adding problem's loss), for the top layer. For an LSTM also ||dL/dc_t||
     (NaN at the last step, where the layer's returned c_n feeds nothing).
@@ -181,15 +172,15 @@ def gradient_flow(model: SequenceModel, x: Tensor, y: Tensor) -> dict[str, np.nd
     layer, is_lstm = model.recurrent, model.kind == "lstm"
     state, hs, cs = None, [], []
     for t in range(x.shape[0]):
-        with tape.scope(step=t):
+        with tl.scope(step=t):
             _, state = layer(x[t:t + 1], state)
         h, c = state if is_lstm else (state, None)
         hs.append(h)
         cs.extend([c] if is_lstm else [])
     loss = F.mse_loss(model.head(hs[-1][-1]), y)
-    grads = grad(loss, hs + cs, allow_unused=True)
+    grads = tl.grad(loss, hs + cs, allow_unused=True)
 
-    def norms(gs: list[Tensor]) -> np.ndarray:
+    def norms(gs: list[tl.Tensor]) -> np.ndarray:
         return np.array([float(np.linalg.norm(g.numpy()[-1])) for g in gs])  # the top layer
     flow = {"h": norms(grads[:len(hs)])}
     if is_lstm:
@@ -211,16 +202,16 @@ def sample(model: SequenceModel, vocab: str, prime: str, length: int, temperatur
     weight = model.head.weight
     eye = np.eye(len(vocab), dtype=weight.numpy().dtype)
     chars, state, logits = list(prime), None, None
-    with tape.no_grad():
+    with tl.no_grad():
         for ch in prime:
-            x = tensor(eye[[index[ch]]][None], backend=weight.backend)
+            x = tl.tensor(eye[[index[ch]]][None], backend=weight.backend)
             out, state = model(x, state)
         for _ in range(length):
             logits = out.numpy()[-1, 0].astype(np.float64) / temperature
             p = np.exp(logits - logits.max())
             nxt = int(rng.choice(len(vocab), p=p / p.sum()))
             chars.append(vocab[nxt])
-            x = tensor(eye[[nxt]][None], backend=weight.backend)
+            x = tl.tensor(eye[[nxt]][None], backend=weight.backend)
             out, state = model(x, state)
     return "".join(chars)
 
@@ -229,12 +220,12 @@ def save_checkpoint(path: str | Path, model: SequenceModel, config: dict) -> Non
     """The parameters and a JSON `config` (how to rebuild the model) in one .npz."""
     arrays = {f"model.{k}": v for k, v in model.state_dict().items()}
     arrays["config"] = np.array(json.dumps(config, sort_keys=True))
-    io.save(arrays, path)
+    tl.save(arrays, path)
 
 
 def load_checkpoint(path: str | Path, backend: Any = None) -> tuple[SequenceModel, dict]:
     """The model and config that `save_checkpoint` wrote."""
-    arrays = io.load(path)
+    arrays = tl.load(path)
     if "config" not in arrays:
         raise ValueError(f"{path} is not a checkpoint written by `tinygrad-lstm train --save` "
                          f"(it has no 'config' entry)")

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import experiments as ex
 from .plots import require
-from .viz import VizUnavailable
+from tinygrad_lstm.viz import VizUnavailable
 
 TASK_DEFAULTS = {"adding": dict(seq_len=50, hidden=32), "copy": dict(seq_len=20, hidden=64),
                  "text": dict(seq_len=64, hidden=128)}
@@ -165,7 +165,7 @@ def check_backend(name: str) -> None:
     (the backend itself says which of the two is missing)."""
     if name != "cupy":
         return
-    from .backends import get_backend
+    from tinygrad_lstm import get_backend
     try:
         get_backend("cupy")
     except Exception as err:  # ImportError, no CUDA device, or CUDA's own driver error
@@ -274,7 +274,7 @@ def cmd_gradflow(args) -> int:
 
 
 def find_bench_script() -> Path | None:
-    for root in (Path.cwd(), Path(__file__).resolve().parents[1]):
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
         script = root / "benchmarks" / "bench_lstm.py"
         if script.is_file():
             return script
@@ -298,15 +298,15 @@ def cmd_demo(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from . import tape, viz
-    loss, _model = ex.nn_loss(args.model, steps=args.steps, layers=args.layers,
+    import tinygrad_lstm as tl
+    loss, _model = ex.graph_loss(args.model, steps=args.steps, layers=args.layers,
                               hidden=args.hidden, seed=args.seed, fused=args.fused,
                               backend=args.backend)
     if args.grads:
-        with tape.track_grad_norms():
+        with tl.tape.track_grad_norms():
             loss.backward()
     path = args.output or f"{args.model}-{args.view}.svg"
-    print(viz.render(loss, path, view=args.view, grads=args.grads, max_steps=args.max_steps))
+    print(tl.viz.render(loss, path, view=args.view, grads=args.grads, max_steps=args.max_steps))
     return 0
 
 

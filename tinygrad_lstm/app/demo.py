@@ -20,8 +20,10 @@ from typing import Callable
 
 import numpy as np
 
+import tinygrad_lstm as tl
+
 from . import experiments as ex
-from . import plots, tape
+from . import plots
 
 FULL_STEPS = 1500   # with seeds 0-3 the LSTM gets below 0.02 within 400-750 updates
 
@@ -47,10 +49,9 @@ def _bar(total: int, desc: str):
 
 def _draw(model: ex.SequenceModel, x, y, path: Path, view: str, grads: bool, title: str) -> Path:
     """Run `model` on x with recording on and render the graph behind its loss."""
-    from . import viz
     out, _ = model(x)
     loss = ex.make_task("adding", x.shape[0]).loss(out, y)
-    viz.render(loss, path, view=view, grads=grads, title=title)
+    tl.viz.render(loss, path, view=view, grads=grads, title=title)
     return path
 
 
@@ -87,7 +88,7 @@ def run_demo(out: str | Path = "demo-out", quick: bool = False, steps: int | Non
     held_out = np.random.default_rng(seed + 1)
     x_eval, y_eval = task.batch(cfg.eval_batch, held_out, backend)
     for kind, model in models.items():
-        with tape.no_grad():
+        with tl.no_grad():
             errors[kind] = task.loss(model(x_eval)[0], y_eval).item()
 
     echo("Measuring the gradient that reaches each time step ...")
