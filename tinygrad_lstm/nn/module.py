@@ -21,7 +21,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from .. import tape
+from .. import io, tape
 from ..backends import get_backend
 from ..tensor import Tensor
 
@@ -124,34 +124,15 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> tuple[list, list]:
         """Copy arrays (NumPy, or anything np.asarray takes) into the parameters.
 
-        All or nothing: every key and shape is checked before any parameter changes.
-        Returns (missing keys, unexpected keys); with strict=True either one is an error.
+        All or nothing: every key, shape, dtype and value is checked before any parameter
+        changes (see tinygrad_lstm.io: real floats, or integers the dtype holds exactly;
+        nothing that would overflow to inf). Returns (missing keys, unexpected keys); with
+        strict=True either one is an error.
         """
         own = dict(self.named_parameters())
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
-        who = type(self).__name__
-        if strict and missing:
-            raise StateDictError(f"{who}.load_state_dict: missing key(s) {missing}; the module "
-                           f"expects {list(own)}. Pass strict=False to load a subset")
-        if strict and unexpected:
-            raise StateDictError(f"{who}.load_state_dict: unexpected key(s) {unexpected}; the module "
-                           f"has {list(own)}. Check the layer names or pass strict=False")
-        arrays = {}
-        for key in own:
-            if key not in state:
-                continue
-            value = state[key]
-            array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
-            if array.shape != own[key].shape:
-                raise ValueError(f"{who}.load_state_dict: key '{key}' has shape {array.shape} "
-                                 f"but the parameter has shape {own[key].shape}; was the "
-                                 f"module built with the same sizes?")
-            arrays[key] = array
-        with tape.no_grad():
-            for key, array in arrays.items():
-                p = own[key]
-                p.copy_(p.backend.asarray(array, dtype=p.backend.dtype_name(p.dtype)))
+        ready, missing, unexpected = io.check_state(own, state, strict,
+                                                    f"{type(self).__name__}.load_state_dict")
+        io.assign(own, ready)
         return missing, unexpected
 
     def zero_grad(self) -> None:
