@@ -1,8 +1,9 @@
-"""Training helpers: gradient clipping, cutting the graph between chunks, running a cell
-over a sequence, and truncated BPTT."""
+"""Training helpers: gradient clipping (by norm or by value), cutting the graph between
+chunks, running a cell over a sequence, and truncated BPTT."""
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Callable, Iterable
 
 from .. import tape
@@ -41,6 +42,20 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
         for p in params:
             p.grad = Tensor(p.grad.data * p.backend.asarray(coef, dtype=p.grad.dtype), p.backend)
     return total
+
+
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
+    """Clamp every gradient entry into [-clip_value, clip_value], as torch.nn.utils.clip_grad_value_.
+
+    Parameters without a gradient are skipped; NaN entries stay NaN. Gradients are replaced,
+    not modified in place (two leaves may share one gradient array)."""
+    if isinstance(clip_value, bool) or not isinstance(clip_value, numbers.Real) or not clip_value >= 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be a number >= 0, got {clip_value!r}; "
+                         f"gradients are clamped into [-clip_value, clip_value]")
+    for p in _with_grads(parameters):
+        xp, g = p.backend.xp, p.grad.data
+        bound = p.backend.asarray(clip_value, dtype=p.backend.dtype_name(g.dtype))
+        p.grad = Tensor(xp.minimum(xp.maximum(g, -bound), bound), p.backend)
 
 
 def detach_state(state: Any) -> Any:
