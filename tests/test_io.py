@@ -477,3 +477,19 @@ def test_saving_a_config_json_cannot_hold_names_the_key(tmp_path):
     with pytest.raises(ValueError, match="config key 'shape' holds"):
         tl.save(lstm(), tmp_path / "run.npz", config={"shape": np.zeros(2)})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_loads_on_every_backend_are_all_or_nothing(backend, tmp_path):
+    """The checks run on NumPy copies; the parameters move only once every entry is ready."""
+    model = lstm(backend=backend)
+    before = snapshot(model)
+    state = lstm(seed=1).state_dict()
+    state[LAST] = np.full(12, 1e300)
+    with pytest.raises(ValueError, match="would become inf"):
+        model.load_state_dict(state)
+    assert_unchanged(model, before)
+    tl.save(lstm(seed=1), tmp_path / "m.npz")
+    tl.load(tmp_path / "m.npz", into=model)
+    for name, p in model.named_parameters():
+        assert p.backend.name == backend
+        np.testing.assert_array_equal(p.numpy(), lstm(seed=1).state_dict()[name])
