@@ -39,7 +39,8 @@ def code_cell(code: str) -> str:
 
 
 def markdown_cell(text: str) -> str:
-    text = re.sub(r"^!\[[^\]]*\]\(img/[^)]+\)\n?", "", text, flags=re.M)  # drawn inline above
+    # a figure, or a figure linked to its full-size file: drawn inline above instead
+    text = re.sub(r"^\[?!\[[^\]]*\]\(img/[^)]+\)(\]\(img/[^)]+\))?\n?", "", text, flags=re.M)
     text = re.sub(r"\]\((?!https?:)([\w-]+\.md)\)", r"](../docs/\1)", text)
     return text.strip()
 
