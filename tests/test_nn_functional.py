@@ -237,3 +237,13 @@ def test_clip_grad_value_keeps_dtype_and_shared_arrays(backend):
     for p in (a, b):
         assert p.grad.backend.dtype_name(p.grad.dtype) == "float32"
         np.testing.assert_array_equal(p.grad.numpy(), [1.5, 1.5])
+
+
+def test_softmax_and_cross_entropy_on_backend(backend):
+    x = tl.tensor(np.array([[1.0, 2.0, 3.0], [3.0, 0.0, 0.0]]), dtype="float32", requires_grad=True,
+                  backend=backend)
+    p = F.softmax(x)
+    assert p.backend is tl.get_backend(backend) and p.backend.dtype_name(p.dtype) == "float32"
+    np.testing.assert_allclose(p.numpy().sum(axis=1), [1.0, 1.0], rtol=1e-6)
+    F.cross_entropy(x, np.array([2, 0])).backward()
+    np.testing.assert_allclose(x.grad.numpy(), (p.numpy() - np.eye(3)[[2, 0]]) / 2, rtol=1e-5, atol=1e-7)

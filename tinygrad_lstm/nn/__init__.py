@@ -5,14 +5,14 @@
     lstm.load_state_dict({k: v.numpy() for k, v in torch_lstm.state_dict().items()})
 """
 from . import functional, init, utils
-from .basic import Dropout, Linear
+from .basic import Dropout, Embedding, Linear
 from .cells import LSTM_GATES, GRU_GATES, GRUCell, LSTMCell, RNNCell
 from .module import Module, Parameter, StateDictError
 from .recurrent import GRU, LSTM, RNN
 from .variants import OriginalLSTMCell, PeepholeLSTMCell
 
 __all__ = [
-    "Module", "Parameter", "StateDictError", "Linear", "Dropout", "RNNCell", "LSTMCell",
+    "Module", "Parameter", "StateDictError", "Linear", "Dropout", "Embedding", "RNNCell", "LSTMCell",
     "GRUCell", "PeepholeLSTMCell", "OriginalLSTMCell", "RNN", "LSTM", "GRU", "LSTM_GATES",
     "GRU_GATES", "functional", "init", "utils",
 ]

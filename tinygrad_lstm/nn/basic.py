@@ -1,4 +1,5 @@
-"""Linear and Dropout: the modules around a recurrent layer (a readout, regularisation)."""
+"""Linear, Dropout and Embedding: the modules around a recurrent layer (a readout,
+regularisation, and token ids in)."""
 from __future__ import annotations
 
 import math
@@ -6,11 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import random
+from ..backends import get_backend
 from ..tensor import Tensor
 from . import init
 from .checks import check_features, check_like_params, check_tensor
-from .functional import dropout, linear
-from .module import Module
+from .functional import _padding_index, dropout, embedding, linear
+from .module import Module, Parameter
 
 
 class Linear(Module):
@@ -64,3 +67,37 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Embedding(Module):
+    """A lookup table of num_embeddings vectors of size embedding_dim, indexed by integer ids.
+
+    weight (num_embeddings, embedding_dim) is drawn from N(0, 1) as in PyTorch; the row at
+    padding_idx (if given) starts at zero and gets no gradient. Input: integer ids of any
+    shape (a Tensor or an array); output: that shape + (embedding_dim,).
+    """
+
+    _scoped = True
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *,
+                 dtype: Any = "float32", backend: Any = None,
+                 generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError(f"Embedding: {name} must be a positive int, got {value!r}")
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.padding_idx = _padding_index("Embedding", padding_idx, self.num_embeddings)
+        bk = get_backend(backend)
+        table = bk.to_numpy(bk.normal(random.resolve(generator), (num_embeddings, embedding_dim),
+                                      np.dtype(dtype).name))
+        if self.padding_idx is not None:
+            table[self.padding_idx] = 0.0
+        self.weight = Parameter(table, dtype=np.dtype(dtype).name, backend=bk)
+
+    def forward(self, input: Any) -> Tensor:
+        return embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"

@@ -65,7 +65,9 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
         raise IndexError(f"embedding: index {bad} is out of range for {rows} embeddings; "
                          f"indices must lie in [0, {rows})")
     padding_idx = _padding_index("embedding", padding_idx, rows)
-    out = weight[index.astype(np.int64)]
+    # Row ids (..., 1) against column ids (dim,): both axes by integer arrays, which the
+    # array API allows everywhere (a mix of an index array and a slice it does not).
+    out = weight[index.astype(np.int64)[..., None], np.arange(weight.shape[1])]
     if padding_idx is None or not (index == padding_idx).any():
         return out
     # Same values, but the padding positions reach weight only through a detached copy.
