@@ -23,6 +23,7 @@ a diverged model is worth inspecting); a cast never creates one.
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -122,7 +123,7 @@ def save(obj: Any, path: str | os.PathLike, config: Mapping | None = None) -> No
     arrays = _arrays(obj, config)
     path = Path(path)
     if path.is_dir():
-        raise _save_error(path, IsADirectoryError(21, "Is a directory"))
+        raise _save_error(path, IsADirectoryError(errno.EISDIR, "Is a directory"))
     try:
         fd, tmp = _create_temp(path)
     except OSError as err:
@@ -161,8 +162,8 @@ def _size(n: int) -> str:
     return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
 
 
-def _too_big(path: Path, declared: int, max_bytes: int, what: str) -> ValueError:
-    return ValueError(f"load: {path} {what} {_size(declared)} ({declared} bytes) when "
+def _too_big(path: Path, declared: int, max_bytes: int) -> ValueError:
+    return ValueError(f"load: {path} declares {_size(declared)} ({declared} bytes) when "
                       f"unpacked, over the limit of {_size(max_bytes)}; nothing was read. If "
                       f"you trust the file, raise the limit: tl.load(..., max_bytes={declared})")
 
@@ -179,11 +180,13 @@ def _open_archive(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
-        raise _invalid(path, f"the archive is damaged or truncated ({err})") from None
+        raise _invalid(path, f"the archive is damaged or truncated ({err}); "
+                                   f"save the model again") from None
 
 
-def _header(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, key: str):
-    """(shape, dtype) from an entry's .npy header, reading only the header."""
+def _check_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, key: str) -> None:
+    """Refuse an entry whose .npy header declares object data or more bytes than the entry
+    holds, reading only the header (numpy refuses one over 10,000 bytes)."""
     try:
         with archive.open(info) as member:
             version = np.lib.format.read_magic(member)
@@ -202,7 +205,6 @@ def _header(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, key: st
     if nbytes != info.file_size - offset:
         raise _invalid(path, f"entry '{key}' declares shape {shape} of {dtype} "
                              f"({nbytes} bytes) but holds {info.file_size - offset} bytes")
-    return shape, dtype
 
 
 def _entries(archive: zipfile.ZipFile, path: Path, max_bytes: int) -> dict[str, zipfile.ZipInfo]:
@@ -210,7 +212,7 @@ def _entries(archive: zipfile.ZipFile, path: Path, max_bytes: int) -> dict[str, 
     infos = archive.infolist()
     declared = sum(info.file_size for info in infos)
     if declared > max_bytes:
-        raise _too_big(path, declared, max_bytes, "declares")
+        raise _too_big(path, declared, max_bytes)
     entries = {}
     for info in infos:
         if not info.filename.endswith(".npy"):
@@ -220,7 +222,7 @@ def _entries(archive: zipfile.ZipFile, path: Path, max_bytes: int) -> dict[str, 
             raise _invalid(path, f"entry '{key}' appears twice")
         entries[key] = info
     for key, info in entries.items():
-        _header(archive, info, path, key)
+        _check_header(archive, info, path, key)
     return entries
 
 
@@ -234,7 +236,8 @@ def _read(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
                 with archive.open(info) as member:
                     arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
             except Exception as err:  # a bad CRC, a truncated deflate stream
-                raise _invalid(path, f"entry '{key}' is damaged ({err})") from None
+                raise _invalid(path, f"entry '{key}' is damaged ({err}); save the model "
+                                     f"again") from None
         return arrays
 
 
