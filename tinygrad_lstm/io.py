@@ -272,8 +272,9 @@ _REFUSED = {  # dtype kind -> (what it is, the fix)
 }
 
 
-def _cast(key: str, value: Any, param: Tensor, where: str) -> Any:
-    """`value` as an array of the parameter's dtype and backend, or an error naming `key`."""
+def _cast(value: Any, param: Tensor, where: str) -> Any:
+    """`value` as an array of the parameter's dtype and backend, or an error that starts
+    with `where` (who is loading, the key, the file)."""
     try:
         array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
     except (ValueError, TypeError) as err:
@@ -286,14 +287,15 @@ def _cast(key: str, value: Any, param: Tensor, where: str) -> Any:
     if kind not in "iuf":
         what, fix = _REFUSED.get(kind, (str(array.dtype), "pass real floating-point values"))
         raise ValueError(f"{where} has dtype {array.dtype} ({what}) but the parameter takes "
-                        f"real {target} values; {fix}")
+                         f"real {target} values; {fix}")
     if kind in "iu" and array.size:
         exact = 2 ** (np.finfo(target).nmant + 1)
         worst = max(abs(int(array.max())), abs(int(array.min())))
         if worst > exact:
             raise ValueError(f"{where} holds the integer {worst}, which {target} cannot hold "
                              f"exactly (only up to 2**{exact.bit_length() - 1}); convert "
-                             f"deliberately with .astype('{target}') or load into float64")
+                             f"deliberately with .astype('{target}') or build the module with "
+                             f"dtype='float64'")
     with np.errstate(over="ignore", invalid="ignore"):
         out = array.astype(target, copy=False)
     if kind == "f":
@@ -324,7 +326,7 @@ def check_state(params: Mapping[str, Tensor], state: Mapping[str, Any], strict: 
     if strict and unexpected:
         raise StateDictError(f"{who}: unexpected key(s) {unexpected}{src}; the module has "
                              f"{list(params)}. Check the layer names or pass strict=False")
-    ready = {key: _cast(key, state[key], p, f"{who}: key '{key}'{src}")
+    ready = {key: _cast(state[key], p, f"{who}: key '{key}'{src}")
              for key, p in params.items() if key in state}
     return ready, missing, unexpected
 
