@@ -36,6 +36,7 @@ class Linear(Module):
         self.bias = init.uniform((out_features,), bound, **opts) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        """x @ weight^T + bias, for x of shape (..., in_features)."""
         check_tensor("Linear", "input", x)
         if x.ndim == 0:
             raise ValueError("Linear: input must have at least one axis (..., in_features), got a scalar")
@@ -44,6 +45,7 @@ class Linear(Module):
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
+        """The sizes shown by repr(module)."""
         return f"in_features={self.in_features}, out_features={self.out_features}" + \
             ("" if self.bias is not None else ", bias=False")
 
@@ -63,9 +65,11 @@ class Dropout(Module):
         self.p, self.generator = p, generator
 
     def forward(self, x: Tensor) -> Tensor:
+        """x with entries zeroed at random in training mode; x itself in eval mode."""
         return dropout(check_tensor("Dropout", "input", x), self.p, self.training, self.generator)
 
     def extra_repr(self) -> str:
+        """The drop probability shown by repr(module)."""
         return f"p={self.p}"
 
 
@@ -96,8 +100,10 @@ class Embedding(Module):
         self.weight = Parameter(table, dtype=np.dtype(dtype).name, backend=bk)
 
     def forward(self, input: Any) -> Tensor:
+        """The rows of weight picked by the integer ids in input: shape input.shape + (embedding_dim,)."""
         return embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
+        """The sizes (and padding_idx) shown by repr(module)."""
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"

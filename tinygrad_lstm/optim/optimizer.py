@@ -33,7 +33,11 @@ def _describe(p: Any) -> str:
 
 
 class Optimizer:
-    """Base class: holds param_groups and state; subclasses define `_update` and `_check`."""
+    """Base class of the optimizers: param_groups, per-parameter state, saving and resuming.
+
+    A subclass passes its defaults (hyper-parameters by name) and defines `_update(p, grad,
+    state, group)` for one parameter and `_check(group)` for its hyper-parameters' ranges.
+    """
 
     _state_keys: tuple[str, ...] = ()
 
