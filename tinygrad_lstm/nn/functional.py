@@ -107,7 +107,7 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce("mse_loss", diff * diff, reduction)
 
 
-def _softmax_axis(who: str, x: Any, dim: int | None, axis: int | None) -> int:
+def _softmax_axis(who: str, x: Any, dim: int | None, axis: int | None) -> int | None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{who}: input must be a Tensor, got {type(x).__name__}; wrap it with "
                         f"tl.tensor(...)")

@@ -146,6 +146,9 @@ class Optimizer:
                              f"optimizer has {len(self.param_groups)}")
         groups, ids = [], {}
         for i, (mine, theirs) in enumerate(zip(self.param_groups, saved)):
+            if not isinstance(theirs, dict) or not isinstance(theirs.get("params"), list):
+                raise ValueError(f"{who}: saved group {i} must be a dict with a 'params' list of "
+                                 f"parameter indices, got {_keys_of(theirs)}")
             if len(theirs["params"]) != len(mine["params"]):
                 raise ValueError(f"{who}: saved group {i} has {len(theirs['params'])} parameters, "
                                  f"this optimizer's has {len(mine['params'])}; build the optimizer "
