@@ -303,13 +303,33 @@ def check_targets(results: dict) -> list[str]:
     return lines
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated: " + ",".join(SIZES))
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="rounds per size (default: per size); each round times a block of calls")
-    parser.add_argument("--gpu", action="store_true", help="add CuPy and PyTorch CUDA rows")
-    parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def build_parser(prog=None, parser_class=argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options, shared by `python benchmarks/bench_lstm.py` and `tinygrad-lstm bench`."""
+    summary = " ".join(__doc__.split("\n\n")[0].split())
+    parser = parser_class(prog=prog, description=summary)
+    sizes = ", ".join(f"{name} {size}" for name, (size, _, _) in SIZES.items())
+    parser.add_argument("--sizes", default=",".join(SIZES), metavar="NAMES",
+                        help=f"comma-separated sizes, from {sizes}, each (steps T, batch B, "
+                             f"inputs I, hidden H) (default: all)")
+    parser.add_argument("--repeats", type=positive, default=None, metavar="N",
+                        help="rounds per size, each timing a block of calls (default: " +
+                             ", ".join(f"{name} {rounds}" for name, (_, rounds, _) in SIZES.items())
+                             + ")")
+    parser.add_argument("--gpu", action="store_true",
+                        help="add CuPy and PyTorch CUDA rows (default: off)")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the tracemalloc pass that measures saved memory (default: off)")
+    return parser
+
+
+def main(argv=None, prog=None, parser_class=argparse.ArgumentParser) -> int:
+    parser = build_parser(prog, parser_class)
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]

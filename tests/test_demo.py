@@ -48,6 +48,8 @@ def test_quick_demo_writes_plots_and_report(quick_run):
         mse = float(row.split()[-2])
         assert 0.0 < mse < 1.0
     assert "Predicting the mean scores an MSE of\n0.1667" in report
+    assert "forget gates start with bias 1 (--forget-bias)" in report   # said, not hidden
+    assert "forget gates start with bias 1 (--forget-bias)" in printed
     for path in files.values():          # it prints where everything went
         assert str(path) in printed
 
@@ -97,7 +99,8 @@ def test_full_demo_command_wiring(monkeypatch, capsys):
     seen = {}
     monkeypatch.setattr(demo, "run_demo", lambda **kwargs: seen.update(kwargs))
     assert cli.main(["demo"]) == 0
-    assert seen == dict(out="demo-out", quick=False, steps=None, backend="numpy", seed=0)
+    assert seen == dict(out="demo-out", quick=False, steps=None, backend="numpy", seed=0,
+                        forget_bias=1.0)
     assert demo.DemoConfig().steps == demo.FULL_STEPS and demo.DemoConfig().seq_len == 50
     assert re.search(r"^demo: .*\n\t.*tinygrad-lstm demo$", (ROOT / "Makefile").read_text(), re.M)
 
@@ -105,5 +108,7 @@ def test_full_demo_command_wiring(monkeypatch, capsys):
 def test_demo_flags_reach_the_run(monkeypatch, tmp_path):
     seen = {}
     monkeypatch.setattr(demo, "run_demo", lambda **kwargs: seen.update(kwargs))
-    cli.main(["demo", "--quick", "--out", str(tmp_path), "--steps", "7", "--seed", "2"])
-    assert seen == dict(out=str(tmp_path), quick=True, steps=7, backend="numpy", seed=2)
+    cli.main(["demo", "--quick", "--out", str(tmp_path), "--steps", "7", "--seed", "2",
+              "--forget-bias", "none"])
+    assert seen == dict(out=str(tmp_path), quick=True, steps=7, backend="numpy", seed=2,
+                        forget_bias=None)

@@ -13,6 +13,8 @@ Each plot's numbers are saved beside it (gradient-flow.json, loss-curves.json).
 """
 from __future__ import annotations
 
+import math
+import textwrap
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,6 +39,10 @@ class DemoConfig:
     lr: float = 1e-2
     eval_batch: int = 1000
     graph_steps: int = 3    # steps drawn in the op views
+    # The LSTM's forget gates start biased open (sigmoid(1) = 0.73), as Jozefowicz et al.
+    # (2015) recommend: from the first update the cell state carries memory and gradient
+    # back through many steps. The RNN has no such gate.
+    forget_bias: float | None = 1.0
 
 
 QUICK = DemoConfig(seq_len=10, hidden=8, batch=16, steps=20, eval_batch=64, graph_steps=2)
@@ -56,13 +62,13 @@ def _draw(model: ex.SequenceModel, x, y, path: Path, view: str, grads: bool, tit
 
 
 def train_models(cfg: DemoConfig, task, backend: str, seed: int) -> tuple[dict, dict, dict]:
-    """An LSTM (forget gates biased open) and a vanilla RNN, trained alike with a progress bar:
-    the models, their loss curves and their training times, by kind."""
+    """An LSTM (forget gates biased by cfg.forget_bias) and a vanilla RNN, trained alike with
+    a progress bar: the models, their loss curves and their training times, by kind."""
     models, losses, seconds = {}, {}, {}
     for kind in ("lstm", "rnn"):
         gen = np.random.default_rng(seed)
         model = ex.SequenceModel(kind, 2, cfg.hidden, 1, backend=backend, generator=gen,
-                                 forget_bias=1.0 if kind == "lstm" else None)
+                                 forget_bias=cfg.forget_bias if kind == "lstm" else None)
         start = time.perf_counter()
         with _bar(cfg.steps, f"{kind:>4} on adding (T={cfg.seq_len})") as bar:
             losses[kind] = ex.train(model, task, cfg.steps, cfg.lr, cfg.batch, gen, backend, bar=bar)
@@ -72,17 +78,18 @@ def train_models(cfg: DemoConfig, task, backend: str, seed: int) -> tuple[dict, 
 
 
 def run_demo(out: str | Path = "demo-out", quick: bool = False, steps: int | None = None,
-             backend: str = "numpy", seed: int = 0,
-             echo: Callable[[str], None] = print) -> dict[str, Path]:
+             backend: str = "numpy", seed: int = 0, echo: Callable[[str], None] = print,
+             forget_bias: float | None = DemoConfig.forget_bias) -> dict[str, Path]:
     """Train, measure, draw and report; returns the files written, by name."""
-    cfg = QUICK if quick else DemoConfig()
+    cfg = replace(QUICK if quick else DemoConfig(), forget_bias=forget_bias)
     cfg = replace(cfg, steps=steps) if steps else cfg
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     task = ex.make_task("adding", cfg.seq_len)
     echo(f"The adding problem: {cfg.seq_len} steps of (value, marker); the target is the sum "
          f"of the two marked values.\nPredicting the mean scores MSE {task.baseline:.4f}. "
-         f"Training an LSTM and a vanilla RNN, {cfg.steps} updates each ({backend}).")
+         f"Training an LSTM and a vanilla RNN, {cfg.steps} updates each ({backend}).\n"
+         f"{forget_gate_note(cfg.forget_bias)}")
     models, losses, seconds = train_models(cfg, task, backend, seed)
     errors = {}
     held_out = np.random.default_rng(seed + 1)
@@ -101,7 +108,8 @@ def run_demo(out: str | Path = "demo-out", quick: bool = False, steps: int | Non
     files: dict[str, Path] = {}
     skipped = ""
     try:
-        files.update(draw_graphs(models, x, y, out, cfg, backend))
+        with plots.quiet_fontconfig():
+            files.update(draw_graphs(models, x, y, out, cfg, backend))
     except ImportError as err:   # no graphviz: everything else still works
         skipped = f"graphs skipped: {err}"
         echo(skipped)
@@ -134,14 +142,26 @@ def draw_graphs(models: dict, x, y, out: Path, cfg: DemoConfig, backend: str) ->
     }
 
 
+def forget_gate_note(bias: float | None, width: int = 0) -> str:
+    """A sentence on the LSTM's forget-gate bias (--forget-bias), wrapped at `width`."""
+    if bias is None:
+        text = "The LSTM's forget gates start with PyTorch's random biases (--forget-bias none)."
+    else:
+        gate = 1.0 / (1.0 + math.exp(-bias))
+        text = (f"The LSTM's forget gates start with bias {bias:g} (--forget-bias), so each "
+                f"keeps about {gate:.0%} of the cell state per step at first: the more it keeps, the "
+                f"further back memory and gradient reach.")
+    return textwrap.fill(text, width) if width else text
+
+
 def report(cfg: DemoConfig, backend: str, models: dict, seconds: dict, errors: dict,
            flows: dict, baseline: float, files: dict[str, Path], skipped: str = "") -> str:
     lines = ["tinygrad-lstm demo: the adding problem", "",
              f"Sequences of {cfg.seq_len} steps, each step a value from U(0, 1) and a marker; the",
              "target is the sum of the two marked values. Predicting the mean scores an MSE of",
              f"{baseline:.4f}. Adam (lr {cfg.lr}), batches of {cfg.batch}, gradients clipped to "
-             f"norm 1, {backend} backend.", "The LSTM's forget gates start biased open "
-             "(forget_bias=1).", "",
+             f"norm 1, {backend} backend.", *forget_gate_note(cfg.forget_bias, 88).split("\n"),
+             "",
              f"{'model':<6}{'hidden':>7}{'params':>8}{'updates':>9}{'time':>9}"
              f"{'held-out MSE':>14}{'grad ratio':>12}"]
     for kind, model in models.items():

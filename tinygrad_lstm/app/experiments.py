@@ -8,10 +8,12 @@ only; the command line adds progress bars (tqdm) and plots (matplotlib).
 """
 from __future__ import annotations
 
+import copy
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -19,9 +21,11 @@ import tinygrad_lstm as tl
 from tinygrad_lstm import nn, optim, tasks
 from tinygrad_lstm.nn import functional as F
 
-KINDS = ("rnn", "lstm", "gru")
-TASKS = ("adding", "copy", "text")
+from .checks import KINDS, TASKS, check_config
+
 LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+CONFIG_FIELDS = {"task": str, "model": str, "seq_len": int, "hidden": int, "layers": int,
+                 "input_size": int, "output_size": int}
 
 
 class SequenceModel(nn.Module):
@@ -89,6 +93,8 @@ class Task:
     batch: Callable[..., tuple]      # batch(batch_size, generator, backend) -> (x, y)
     loss: Callable[[tl.Tensor, Any], tl.Tensor]   # loss(outputs (L, N, out), y) -> scalar
     info: dict = field(default_factory=dict)  # what a checkpoint must keep (the vocabulary)
+    # batches from data never trained on, where fresh draws from `batch` could repeat it
+    held_out: Callable[..., tuple] | None = None
 
 
 def _sequence_ce(out: tl.Tensor, y: tl.Tensor) -> tl.Tensor:
@@ -99,7 +105,8 @@ def _sequence_ce(out: tl.Tensor, y: tl.Tensor) -> tl.Tensor:
 def make_task(name: str, seq_len: int, text: str | None = None) -> Task:
     """adding: the adding problem over seq_len steps (MSE on the last step's output);
     copy: repeat 10 symbols after a blank delay of seq_len steps (cross-entropy per step);
-    text: next character of `text` (default: the bundled corpus), windows of seq_len."""
+    text: next character of `text` (default: the bundled corpus), windows of seq_len,
+    trained on the first 90% of the text; the last 10% is held out (`Task.held_out`)."""
     if name == "adding":
         return Task("adding", seq_len, 2, 1, 1.0 / 6.0,
                     lambda n, gen, bk: tasks.adding_problem(n, seq_len, generator=gen, backend=bk),
@@ -112,13 +119,37 @@ def make_task(name: str, seq_len: int, text: str | None = None) -> Task:
                                                        generator=gen, backend=bk),
                     _sequence_ce)
     if name == "text":
-        data = tasks.CharDataset(tasks.load_corpus() if text is None else text, seq_len)
-        counts = np.bincount(data.data, minlength=data.vocab_size) / len(data.data)
-        unigram = float(-(counts[counts > 0] * np.log(counts[counts > 0])).sum())
-        return Task("text", seq_len, data.vocab_size, data.vocab_size, unigram,
-                    lambda n, gen, bk: data.batch(n, generator=gen, backend=bk),
-                    _sequence_ce, {"vocab": "".join(data.vocab)})
+        return _text_task(tasks.load_corpus() if text is None else text, seq_len)
     raise ValueError(f"make_task: task must be one of {', '.join(TASKS)}, got {name!r}")
+
+
+HELD_OUT = 0.1   # the share of a text kept out of training, to measure the loss on
+
+
+def text_split(length: int, seq_len: int) -> int | None:
+    """Where a text of `length` characters is cut into training and held-out parts: the
+    held-out part is the last tenth, or one window (seq_len + 1 characters) if that is
+    longer. None when either part would hold no window."""
+    held = max(math.ceil(HELD_OUT * length), seq_len + 1)
+    cut = length - held
+    return cut if cut >= seq_len + 1 else None
+
+
+def _text_task(text: str, seq_len: int) -> Task:
+    cut = text_split(len(text), seq_len)
+    if cut is None:
+        raise ValueError(f"make_task: the text has {len(text)} characters, too few for "
+                         f"windows of {seq_len + 1} in both its training part and its held-out "
+                         f"last tenth; use a longer text or a shorter seq_len")
+    data = tasks.CharDataset(text, seq_len)       # the vocabulary of the whole text
+    held = copy.copy(data)
+    data.data, held.data = data.data[:cut], data.data[cut:]
+    counts = np.bincount(data.data, minlength=data.vocab_size) / len(data.data)
+    unigram = float(-(counts[counts > 0] * np.log(counts[counts > 0])).sum())
+    return Task("text", seq_len, data.vocab_size, data.vocab_size, unigram,
+                lambda n, gen, bk: data.batch(n, generator=gen, backend=bk),
+                _sequence_ce, {"vocab": "".join(data.vocab)},
+                held_out=lambda n, gen, bk: held.batch(n, generator=gen, backend=bk))
 
 
 class _NoBar:
@@ -154,9 +185,11 @@ def train(model: nn.Module, task: Task, steps: int, lr: float = 1e-2, batch_size
 
 def evaluate(model: nn.Module, task: Task, batch_size: int = 512,
              generator: np.random.Generator | None = None, backend: Any = None) -> float:
-    """The task's loss on one fresh batch, without recording anything."""
+    """The task's loss on one batch it was not trained on (fresh sequences, or windows of
+    held-out text), without recording anything."""
+    draw = task.held_out or task.batch
     with tl.no_grad():
-        x, y = task.batch(batch_size, generator, backend)
+        x, y = draw(batch_size, generator, backend)
         out, _ = model(x)
         return task.loss(out, y).item()
 
@@ -189,10 +222,12 @@ def gradient_flow(model: SequenceModel, x: tl.Tensor, y: tl.Tensor) -> dict[str,
     return flow
 
 
-def sample(model: SequenceModel, vocab: str, prime: str, length: int, temperature: float = 0.8,
-           generator: np.random.Generator | None = None) -> str:
-    """`prime` followed by `length` characters drawn one at a time from the model's
-    softmax at `temperature`, the state carried from each character to the next."""
+def sample_stream(model: SequenceModel, vocab: str, prime: str, length: int,
+                  temperature: float = 0.8,
+                  generator: np.random.Generator | None = None) -> Iterator[str]:
+    """`prime`, then `length` characters drawn one at a time from the model's softmax at
+    `temperature`, each yielded as soon as it is drawn; the state is carried from each
+    character to the next."""
     rng = generator or np.random.default_rng(0)
     unknown = sorted(set(prime) - set(vocab))
     if not prime or unknown:
@@ -200,44 +235,58 @@ def sample(model: SequenceModel, vocab: str, prime: str, length: int, temperatur
                          f"the model was trained on; unknown: {unknown}")
     index = {ch: i for i, ch in enumerate(vocab)}
     weight = model.head.weight
-    eye = np.eye(len(vocab), dtype=weight.numpy().dtype)
-    chars, state, logits = list(prime), None, None
-    with tl.no_grad():
-        for ch in prime:
-            x = tl.tensor(eye[[index[ch]]][None], backend=weight.backend)
-            out, state = model(x, state)
-        for _ in range(length):
-            logits = out.numpy()[-1, 0].astype(np.float64) / temperature
-            p = np.exp(logits - logits.max())
-            nxt = int(rng.choice(len(vocab), p=p / p.sum()))
-            chars.append(vocab[nxt])
-            x = tl.tensor(eye[[nxt]][None], backend=weight.backend)
-            out, state = model(x, state)
-    return "".join(chars)
+    one_hot = np.zeros((1, 1, len(vocab)), dtype=weight.numpy().dtype)
+
+    def step(i: int, state: Any) -> tuple[tl.Tensor, Any]:
+        one_hot[...] = 0
+        one_hot[0, 0, i] = 1
+        with tl.no_grad():   # per step: a generator must not hold no_grad across its yields
+            return model(tl.tensor(one_hot.copy(), backend=weight.backend), state)
+    state = out = None
+    for ch in prime:
+        out, state = step(index[ch], state)
+    yield prime
+    for _ in range(length):
+        logits = out.numpy()[-1, 0].astype(np.float64) / temperature
+        p = np.exp(logits - logits.max())
+        nxt = int(rng.choice(len(vocab), p=p / p.sum()))
+        yield vocab[nxt]
+        out, state = step(nxt, state)
+
+
+def sample(model: SequenceModel, vocab: str, prime: str, length: int, temperature: float = 0.8,
+           generator: np.random.Generator | None = None) -> str:
+    """`prime` followed by `length` characters drawn by `sample_stream`, as one string."""
+    return "".join(sample_stream(model, vocab, prime, length, temperature, generator))
 
 
 def save_checkpoint(path: str | Path, model: SequenceModel, config: dict) -> None:
     """The parameters and a JSON `config` (how to rebuild the model) in one .npz."""
-    arrays = {f"model.{k}": v for k, v in model.state_dict().items()}
-    arrays["config"] = np.array(json.dumps(config, sort_keys=True))
-    tl.save(arrays, path)
+    tl.save({f"model.{k}": v for k, v in model.state_dict().items()}, path, config=config)
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays of a checkpoint and its config, every config value checked (present,
+    of the right type and in range: see checks.check_config) before anything is built."""
+    arrays = tl.load(path)
+    config = tl.io.read_config(arrays, path, CONFIG_FIELDS)
+    return arrays, check_config(config, str(path))
 
 
 def load_checkpoint(path: str | Path, backend: Any = None) -> tuple[SequenceModel, dict]:
-    """The model and config that `save_checkpoint` wrote."""
-    arrays = tl.load(path)
-    if "config" not in arrays:
-        raise ValueError(f"{path} is not a checkpoint written by `tinygrad-lstm train --save` "
-                         f"(it has no 'config' entry)")
-    config = json.loads(str(arrays["config"]))
+    """The model and config that `save_checkpoint` wrote, every config value checked before
+    the model is built."""
+    arrays, config = read_checkpoint(path)
     model = build_model(config, backend)
-    model.load_state_dict({k[len("model."):]: v for k, v in arrays.items() if k.startswith("model.")})
+    model.load_state_dict({k[len("model."):]: v for k, v in arrays.items()
+                           if k.startswith("model.")})
     return model, config
 
 
 def build_model(config: dict, backend: Any = None,
-                generator: np.random.Generator | None = None) -> SequenceModel:
+                generator: np.random.Generator | None = None,
+                forget_bias: float | None = None) -> SequenceModel:
     """A SequenceModel from the config a training run records."""
     return SequenceModel(config["model"], config["input_size"], config["hidden"],
                          config["output_size"], config["layers"], backend=backend,
-                         generator=generator)
+                         generator=generator, forget_bias=forget_bias)

@@ -7,9 +7,14 @@ committed figures against what the code makes now.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
+import sys
+import tempfile
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -24,6 +29,42 @@ def require(module: str):
     except ImportError as err:
         raise ImportError(f"this needs {module}, which comes with the command-line extra: "
                           f"{EXTRA}") from err
+
+
+# The Graphviz inside pygraphviz's wheel comes with its own, older fontconfig. Reading the
+# system's newer font configuration, it warns once per process about elements it does not
+# know, e.g. `Fontconfig warning: "/usr/share/fontconfig/conf.avail/05-reset-dirs-sample.conf",
+# line 6: unknown element "reset-dirs"`: noise about the machine's set-up, not about the
+# graph. Only that warning, and only for the system's own configuration files, is dropped.
+FONTCONFIG_NOISE = re.compile(r'Fontconfig warning: "(/etc/fonts|/usr/share/fontconfig)/'
+                              r'[^"]*", line \d+: unknown element "[^"]*"\n?')
+
+
+@contextlib.contextmanager
+def quiet_fontconfig() -> Iterator[None]:
+    """Run a graph render with the bundled fontconfig's warning about the system's font
+    configuration removed. It is written by C code straight to file descriptor 2, so the
+    descriptor is caught for the duration and everything else on it is passed on after."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:                          # no descriptor 2 (a detached process)
+        yield
+        return
+    caught = tempfile.TemporaryFile()
+    os.dup2(caught.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        caught.seek(0)
+        text = FONTCONFIG_NOISE.sub("", caught.read().decode(errors="replace"))
+        caught.close()
+        if text:
+            sys.stderr.write(text)
+            sys.stderr.flush()
 
 
 def _figure(width: float = 7.0, height: float = 4.0):
