@@ -130,6 +130,11 @@ BAD = [
     (["train", "adding", "--text", "story.txt"], "only for the text task"),
     (["train", "text", "--text", "no-such-file.txt"], "--text: cannot read"),
     (["train", "text", "--seq-len", "5000"], "too few for windows of --seq-len 5000"),
+    (["train", "text", "--text", "/dev/zero"], "--text: cannot read '/dev/zero' (it is not a "
+                                               "regular file)"),
+    (["train", "text", "--text", ".", "--steps", "1"], "(it is a folder)"),
+    (["train", "adding", "--plot", ""], "--plot must end with"),
+    (["demo", "--out", ""], "--out needs a folder name"),
     (["sample", "missing.npz"], "no checkpoint at 'missing.npz'"),
     (["sample", "notes.txt"], "must end with .npz"),
     (["sample", "missing.npz", "--temperature", "0"], "--temperature: must be a finite number"),
@@ -335,6 +340,9 @@ def test_train_text_on_own_file(in_tmp, capsys):
     assert config["vocab"] == " abcdr"
     Path("binary.txt").write_bytes(b"\xff\xfe\x00" * 100)
     assert "as UTF-8 text" in refused(["train", "text", "--text", "binary.txt"], capsys)
+    Path("big.txt").write_text("abc" * 20_000)            # 60 kB against a 1 MiB limit
+    line = refused(["train", "text", "--text", "big.txt", "--max-memory", "0.001"], capsys)
+    assert "--text 'big.txt'" in line and "--max-memory limit of 0.001 GiB" in line
 
 
 def test_sample_refuses_a_model_of_another_task(capsys):
@@ -359,7 +367,7 @@ def test_gradflow_defaults_show_the_lstm_gradient_surviving(capsys):
     code, out, err = run(["gradflow", "--models", "rnn", "lstm", "--seq-len", "200",
                           "--batch", "4"], capsys)
     assert code == 0, err
-    assert "LSTM forget-gate bias 3 (--forget-bias)" in out
+    assert "LSTM forget-gate bias 3 (--forget-bias)" in out.splitlines()[0]
     first = {line.split()[0]: float(line.split()[-1]) for line in out.splitlines()[2:4]}
     assert first["lstm"] > 1e-5 and first["rnn"] < 1e-30
     code, out, _ = run(["gradflow", "--models", "lstm", "--seq-len", "200", "--batch", "4",

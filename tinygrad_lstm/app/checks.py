@@ -89,6 +89,8 @@ def check_output(path: str | None, suffixes: tuple[str, ...], flag: str) -> None
 
 def check_output_folder(path: str, flag: str) -> None:
     """A folder that will be created if needed and filled with files."""
+    if not path.strip():
+        raise UsageError(f"{flag} needs a folder name, got {path!r}")
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{flag}: {path!r} exists and is not a folder")

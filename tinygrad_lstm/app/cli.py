@@ -1,8 +1,8 @@
-"""tinygrad-lstm: train recurrent nets, sample text, watch gradients flow back in time,
-draw unrolled graphs, run the benchmarks, or the demo that does a little of everything."""
+"""The `tinygrad-lstm` commands (the options are in parser.py). Each command checks
+everything it was given before it starts work (checks.py); `main` turns any refusal or
+failure the input can cause into one line on stderr and exit status 2."""
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import sys
 from pathlib import Path
@@ -11,179 +11,19 @@ import numpy as np
 
 import tinygrad_lstm as tl
 
-from . import checks
+from . import checks, parser
 from . import experiments as ex
-from .checks import UsageError, check_memory, check_output, float_in, int_in
+from .checks import UsageError, check_memory, check_output
+from .parser import GRADFLOW_FORGET_BIAS, TASK_DEFAULTS, Parser
 from .plots import quiet_fontconfig, require
 
-TASK_DEFAULTS = {"adding": dict(seq_len=50, hidden=32), "copy": dict(seq_len=20, hidden=64),
-                 "text": dict(seq_len=64, hidden=128)}
 PLOTS = (".png", ".svg", ".pdf")
-GRADFLOW_FORGET_BIAS = 3.0
 TEXT_BYTES_PER_CHAR = 40      # the text, its codes and the list they are made from
 SOURCE_ROOT = Path(__file__).resolve().parents[2]   # a source checkout's root, if this is one
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is reported in one line (no usage block)."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _common(p: argparse.ArgumentParser, seed: bool = True, memory: bool = True) -> None:
-    p.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
-                   help="array backend; cupy needs a CUDA GPU and the cuda12/cuda13 extra "
-                        "(default: numpy)")
-    if seed:
-        p.add_argument("--seed", type=int_in(0, 2 ** 63 - 1), default=0,
-                       help="random seed (default: 0)")
-    if memory:
-        p.add_argument("--max-memory", type=float_in(0, 1024, low_open=True), metavar="GIB",
-                       default=checks.DEFAULT_MAX_MEMORY_GIB,
-                       help="refuse a run estimated to need more memory than this many GiB "
-                            f"(default: {checks.DEFAULT_MAX_MEMORY_GIB:g})")
-
-
-def _sizes(p: argparse.ArgumentParser, hidden: int | None, layers: bool = True) -> None:
-    if hidden is not None:
-        p.add_argument("--hidden", type=int_in(1, 100_000), default=hidden,
-                       help=f"hidden size (default: {hidden})")
-    if layers:
-        p.add_argument("--layers", type=int_in(1, 100), default=1,
-                       help="stacked recurrent layers (default: 1)")
-
-
-def _add_train(sub) -> None:
-    p = sub.add_parser("train", help="train a recurrent net on a task, with a loss-curve plot",
-                       description="Train an RNN, LSTM or GRU with a linear readout (Adam, "
-                                   "gradients clipped to norm 1) and plot its loss. The text "
-                                   "task trains on the first 90%% of the text and reports the "
-                                   "loss on the last 10%%, which it never trains on.")
-    p.add_argument("task", choices=checks.TASKS, help="adding problem, copy task, or next "
-                   "character of a text")
-    p.add_argument("--model", choices=checks.KINDS, default="lstm", help="(default: lstm)")
-    p.add_argument("--seq-len", type=int_in(1, 100_000), help="sequence length (copy: the "
-                   "delay); default: " + ", ".join(f"{t} {d['seq_len']}"
-                                                   for t, d in TASK_DEFAULTS.items()))
-    p.add_argument("--hidden", type=int_in(1, 100_000), help="hidden size; default: " +
-                   ", ".join(f"{t} {d['hidden']}" for t, d in TASK_DEFAULTS.items()))
-    _sizes(p, None)
-    p.add_argument("--steps", type=int_in(1, 10_000_000), default=500,
-                   help="updates (default: 500)")
-    p.add_argument("--batch", type=int_in(1, 1_000_000), default=32,
-                   help="sequences per update (default: 32)")
-    p.add_argument("--lr", type=float_in(0, 1, low_open=True), default=1e-2,
-                   help="Adam's learning rate, in (0, 1] (default: 0.01)")
-    p.add_argument("--forget-bias", type=float_in(-20, 20, none=True), default=None,
-                   help="LSTM: the forget gates' bias at init, e.g. 1 to start them open "
-                        "(default: none, PyTorch's random biases)")
-    p.add_argument("--text", metavar="FILE", help="text task: train on FILE (UTF-8) instead "
-                   "of the bundled corpus (default: the bundled corpus)")
-    p.add_argument("--save", metavar="CKPT.npz", help="save the trained model, for `sample` "
-                   "(default: not saved)")
-    p.add_argument("--plot", metavar="PNG", help="loss-curve plot, .png, .svg or .pdf "
-                   "(default: loss-TASK-MODEL.png)")
-    _common(p)
-
-
-def _add_sample(sub) -> None:
-    p = sub.add_parser("sample", help="generate text from a saved character model",
-                       description="Generate text from a model saved by `train text --save`, "
-                                   "printing each character as it is drawn.")
-    p.add_argument("checkpoint", help="a .npz written by `tinygrad-lstm train text --save`")
-    p.add_argument("--length", type=int_in(0, 100_000_000), default=300,
-                   help="characters to generate after the prime (default: 300)")
-    p.add_argument("--prime", default="The ", help="text to start from (default: 'The ')")
-    p.add_argument("--temperature", type=float_in(0.01, 100), default=0.8,
-                   help="in [0.01, 100]: below 1 is more conservative, above 1 more "
-                        "adventurous (default: 0.8)")
-    _common(p)
-
-
-def _add_gradflow(sub) -> None:
-    p = sub.add_parser("gradflow", help="plot ||dL/dh_t|| against t: vanishing gradients",
-                       description="On the adding problem, measure the gradient that reaches "
-                                   "each earlier hidden state, for each model, at "
-                                   "initialisation or after --train-steps updates.")
-    p.add_argument("--models", nargs="+", choices=checks.KINDS, default=["rnn", "lstm"],
-                   help="(default: rnn lstm)")
-    p.add_argument("--seq-len", type=int_in(2, 100_000), default=100,
-                   help="steps (default: 100)")
-    _sizes(p, 32)
-    p.add_argument("--batch", type=int_in(1, 100_000), default=16,
-                   help="sequences the gradient is averaged over (default: 16)")
-    p.add_argument("--train-steps", type=int_in(0, 1_000_000), default=0,
-                   help="train each model this many updates first (default: 0, at init)")
-    p.add_argument("--forget-bias", type=float_in(-20, 20, none=True),
-                   default=GRADFLOW_FORGET_BIAS,
-                   help="the LSTM's forget-gate bias at init. Gates biased open let the cell "
-                        "state carry the gradient back through many steps (the carousel); "
-                        "'none' keeps PyTorch's random biases, under which it fades almost "
-                        f"as fast as the RNN's (default: {GRADFLOW_FORGET_BIAS:g})")
-    p.add_argument("-o", "--output", default="gradflow.png", metavar="PNG",
-                   help=".png, .svg or .pdf (default: gradflow.png)")
-    _common(p)
-
-
-def _add_bench(sub) -> None:
-    sub.add_parser("bench", add_help=False,
-                   help="time the LSTM paths against references (source checkout only; "
-                        "`tinygrad-lstm bench --help` lists its options)")
-
-
-def _add_demo(sub) -> None:
-    from .demo import FULL_STEPS, DemoConfig
-    p = sub.add_parser("demo", help="train an LSTM and an RNN on the adding problem and draw "
-                                    "what happened",
-                       description="Train an LSTM and a vanilla RNN on the adding problem, "
-                                   "then write graphs, plots and a report to --out.")
-    p.add_argument("--out", default="demo-out", help="output folder (default: demo-out)")
-    p.add_argument("--quick", action="store_true", help="a tiny configuration, seconds long "
-                   "(default: off)")
-    p.add_argument("--steps", type=int_in(1, 1_000_000), help="training updates per model "
-                   f"(default: {FULL_STEPS}, with --quick 20)")
-    p.add_argument("--forget-bias", type=float_in(-20, 20, none=True),
-                   default=DemoConfig.forget_bias,
-                   help="the LSTM's forget-gate bias at init: open gates let it carry "
-                        "memory (and gradient) from the start; 'none' keeps PyTorch's "
-                        f"random biases (default: {DemoConfig.forget_bias:g})")
-    _common(p, memory=False)
-
-
-def _add_render(sub) -> None:
-    p = sub.add_parser("render", help="draw the unrolled graph of an RNN, LSTM or GRU",
-                       description="Unroll a tl.nn model over --steps steps and draw the graph "
-                                   "behind its loss; -o's suffix picks .svg, .png, .pdf, .dot "
-                                   "or .html. No system Graphviz needed (the viz extra).")
-    p.add_argument("model", choices=checks.KINDS)
-    p.add_argument("--steps", type=int_in(1, 100_000), default=6,
-                   help="time steps (default: 6)")
-    _sizes(p, 8)
-    p.add_argument("--view", choices=("op", "cell", "layer"), default="cell",
-                   help="(default: cell)")
-    p.add_argument("--grads", action="store_true",
-                   help="run backward and colour by gradient norm (default: off)")
-    p.add_argument("--max-steps", type=int_in(1, 200), help="steps drawn before the middle "
-                   "ones collapse into one node (default: 8)")
-    p.add_argument("--fused", action="store_true",
-                   help="LSTM: draw the fused path (default: off, composed cells)")
-    p.add_argument("-o", "--output", metavar="FILE", help="(default: MODEL-VIEW.svg)")
-    _common(p)
-
-
 def build_parser() -> Parser:
-    parser = Parser(prog="tinygrad-lstm", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=Parser)
-    _add_train(sub)
-    _add_sample(sub)
-    _add_gradflow(sub)
-    if find_bench_script() is not None:
-        _add_bench(sub)
-    _add_demo(sub)
-    _add_render(sub)
-    return parser
+    return parser.build_parser(bench=find_bench_script() is not None)
 
 
 def check_backend(name: str) -> None:
@@ -205,15 +45,24 @@ def _bar(total: int, desc: str):
 
 
 def _read_text(path: str, limit_gib: float) -> str:
+    """The UTF-8 text of a regular file, its size checked against the memory limit first
+    (read with a cap, so that a file growing meanwhile cannot get past it)."""
+    if not Path(path).is_file():
+        what = "a folder" if Path(path).is_dir() else "not a regular file"
+        reason = "it does not exist" if not Path(path).exists() else f"it is {what}"
+        raise UsageError(f"--text: cannot read {path!r} ({reason})")
+    cap = int(limit_gib * checks.GIB / TEXT_BYTES_PER_CHAR)
     try:
-        size = Path(path).stat().st_size
+        with open(path, "rb") as f:
+            data = f.read(cap + 1)
     except OSError as err:
         raise UsageError(f"--text: cannot read {path!r} ({err.strerror or err})") from err
-    check_memory(size * TEXT_BYTES_PER_CHAR, limit_gib, f"--text {path!r} ({size:,} bytes)",
+    check_memory(len(data) * TEXT_BYTES_PER_CHAR, limit_gib,
+                 f"--text {path!r} ({len(data):,}{'+' if len(data) > cap else ''} bytes)",
                  "use a shorter text or raise --max-memory")
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
         raise UsageError(f"--text: cannot read {path!r} as UTF-8 text ({err})") from err
 
 
@@ -240,7 +89,7 @@ def cmd_train(args) -> int:
     defaults = TASK_DEFAULTS[args.task]
     seq_len = args.seq_len or defaults["seq_len"]
     hidden = args.hidden or defaults["hidden"]
-    plot = args.plot or f"loss-{args.task}-{args.model}.png"
+    plot = f"loss-{args.task}-{args.model}.png" if args.plot is None else args.plot
     check_output(args.save, (".npz",), "--save")
     check_output(plot, PLOTS, "--plot")
     task = _train_task(args, seq_len)
@@ -346,8 +195,9 @@ def cmd_gradflow(args) -> int:
         flows[kind] = ex.gradient_flow(model, x.double(), y.double())["h"]
     when = f"after {args.train_steps} updates" if args.train_steps else "at initialisation"
     bias = "none" if args.forget_bias is None else f"{args.forget_bias:g}"
-    bias = f"; LSTM forget-gate bias {bias} (--forget-bias)" if "lstm" in models else ""
-    print(f"||dL/dh_t|| on the adding problem, length {args.seq_len}, {when}{bias}")
+    lstm = f", LSTM forget-gate bias {bias}" if "lstm" in models else ""
+    print(f"||dL/dh_t|| on the adding problem, length {args.seq_len}, {when}{lstm}"
+          f"{' (--forget-bias)' if lstm else ''}")
     lags = [lag for lag in (1, 10, 100, 1000, 10000) if lag < args.seq_len - 1]
     lags.append(args.seq_len - 1)                           # back to the first step
     print("steps before the loss " + "".join(f"{lag:>12}" for lag in lags))
@@ -355,7 +205,7 @@ def cmd_gradflow(args) -> int:
         print(f"{kind:<22}" + "".join(f"{norms[-1 - lag]:>12.3e}" for lag in lags))
     from . import plots
     plots.gradient_flow(flows, args.output,
-                        title=f"gradient reaching each step {when} (adding problem)")
+                        title=f"gradient reaching each step {when} (adding problem{lstm})")
     print(f"plot: {args.output}")
     return 0
 
