@@ -86,10 +86,11 @@ def run_demo(out: str | Path = "demo-out", quick: bool = False, steps: int | Non
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     task = ex.make_task("adding", cfg.seq_len)
-    echo(f"The adding problem: {cfg.seq_len} steps of (value, marker); the target is the sum "
-         f"of the two marked values.\nPredicting the mean scores MSE {task.baseline:.4f}. "
-         f"Training an LSTM and a vanilla RNN, {cfg.steps} updates each ({backend}).\n"
-         f"{forget_gate_note(cfg.forget_bias)}")
+    intro = (f"The adding problem: {cfg.seq_len} steps of (value, marker); the target is the "
+             f"sum of the two marked values. Predicting the mean scores MSE "
+             f"{task.baseline:.4f}. Training an LSTM and a vanilla RNN, {cfg.steps} updates "
+             f"each ({backend}). {forget_gate_note(cfg.forget_bias)}")
+    echo(textwrap.fill(intro, 88))
     models, losses, seconds = train_models(cfg, task, backend, seed)
     errors = {}
     held_out = np.random.default_rng(seed + 1)

@@ -122,6 +122,12 @@ def loss_curves(curves: Mapping[str, Sequence[float]], path: str | Path,
         ax.axhline(baseline, color="0.4", linestyle="--", linewidth=1,
                    label=f"{baseline_label} ({baseline:.3g})")
     ax.set(yscale="log", xlabel="update", ylabel=ylabel, title=title)
+    values = np.concatenate([np.asarray(v, float) for v in curves.values()] or [[1.0]])
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size and values.max() < 10 * values.min():   # under a decade: plain numbers
+        from matplotlib.ticker import FormatStrFormatter
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%.3g"))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     return _save(fig, path, curves, baseline=baseline)
