@@ -1,23 +1,9 @@
 """Array backends: the array namespace an op computes with, and little else.
 
-Contract. A backend is a small object with
-  name                     "numpy", "cupy", ...
-  xp                       the array namespace ops are written against (array-API names:
-                           concat, permute_dims, astype, matmul, tanh, ...)
-  asarray(data, dtype)     a backend array from Python/NumPy data
-  to_numpy(array)          a NumPy copy of a backend array
-  dtype(name)              the backend's dtype object for "float32", "float64", "int64", ...
-  is_floating(dtype)       whether a dtype is a real floating type
-  dtype_name(dtype)        the canonical name of a dtype ("float32")
-  scatter_add(shape, index, values)
-                           zeros(shape) with `values` added at `index` (repeated indices add up)
-  normal/uniform(rng, shape, dtype, ...)
-                           random arrays drawn from a numpy.random.Generator, so that a seed
-                           gives the same numbers on every backend
-  fused                    a dict of optional fused kernels, by op name
-
-Backends know nothing of ops or tensors. Nothing is chosen at import time: a backend is
-built the first time it is asked for by name, so several can live in one process.
+Contract: a backend is a small object that satisfies the `Backend` protocol below (every
+member listed there, nothing more is assumed). Backends know nothing of ops or tensors.
+Nothing is chosen at import time: a backend is built the first time it is asked for by
+name, so several can live in one process.
 """
 from __future__ import annotations
 
@@ -27,17 +13,42 @@ import numpy as np
 
 
 class Backend(Protocol):
-    name: str
-    xp: Any
-    fused: dict[str, Any]
+    name: str            # "numpy", "cupy", ...
+    xp: Any              # the array namespace ops are written against (array-API names:
+                         # concat, permute_dims, astype, matmul, tanh, ...)
+    fused: dict[str, Callable[..., Any]]   # optional kernels by name (see ops/fused.py)
 
-    def asarray(self, data: Any, dtype: Any = None) -> Any: ...
-    def to_numpy(self, array: Any) -> np.ndarray: ...
-    def dtype(self, name: Any) -> Any: ...
-    def is_floating(self, dtype: Any) -> bool: ...
-    def dtype_name(self, dtype: Any) -> str: ...
-    def scatter_add(self, shape: tuple[int, ...], index: Any, values: Any) -> Any: ...
-    def is_array(self, obj: Any) -> bool: ...
+    def asarray(self, data: Any, dtype: Any = None) -> Any:
+        """A backend array from Python or NumPy data."""
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        """A NumPy copy of a backend array."""
+
+    def is_array(self, obj: Any) -> bool:
+        """Whether obj is this backend's array type."""
+
+    def dtype(self, name: Any) -> Any:
+        """The backend's dtype for "float32", "float64", "int64", ..."""
+
+    def is_floating(self, dtype: Any) -> bool:
+        """Whether dtype is a real floating type."""
+
+    def dtype_name(self, dtype: Any) -> str:
+        """The canonical name of a dtype ("float32")."""
+
+    def gather(self, array: Any, index: Any) -> Any:
+        """array[index] for an index holding integer arrays."""
+
+    def scatter_add(self, shape: tuple[int, ...], index: Any, values: Any) -> Any:
+        """zeros(shape) with values added at index (repeated indices add up)."""
+
+    def normal(self, rng: np.random.Generator, shape: tuple[int, ...], dtype: Any,
+               std: float = 1.0) -> Any:
+        """Normal numbers drawn from a NumPy generator (one seed, the same numbers everywhere)."""
+
+    def uniform(self, rng: np.random.Generator, shape: tuple[int, ...], dtype: Any,
+                low: float, high: float) -> Any:
+        """Uniform numbers in [low, high) drawn from a NumPy generator."""
 
 
 _FACTORIES: dict[str, Callable[[], Backend]] = {}

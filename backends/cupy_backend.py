@@ -59,6 +59,9 @@ class CupyBackend(NumpyDtypes):
     def is_array(self, obj: Any) -> bool:
         return isinstance(obj, self.cupy.ndarray)
 
+    def gather(self, array: Any, index: Any) -> Any:
+        return array[index]
+
     def scatter_add(self, shape: tuple[int, ...], index: Any, values: Any) -> Any:
         out = self.cupy.zeros(shape, dtype=values.dtype)
         self.cupy.add.at(out, index, values)
@@ -71,60 +74,56 @@ class CupyBackend(NumpyDtypes):
         return self.cupy.asarray(rng.uniform(low, high, size=shape).astype(dtype))
 
 
-# ---- fused LSTM gate math (used by ops/fused.py lstm_step when present) -----------------
-# One thread per (batch row b, hidden unit j) reads that unit's four gates at flat offsets
-# k, k+H, k+2H, k+3H of a C-ordered (B, 4H) array (gate order i, f, g, o). The i, f and o
-# pre-activations arrive halved, so sigmoid is 0.5*tanh(z)+0.5 here (see ops/fused.py).
-_GATES_FORWARD = """
+# ---- fused LSTM gate math (ops/fused.py lstm_layer uses these when present) ---------------
+# One thread per (batch row b, hidden unit j) reads that unit's four gate pre-activations at
+# flat offsets k, k+H, k+2H, k+3H of a C-ordered (B, 4H) array (gate order i, f, g, o).
+# The same formulas as ops/fused.py cell_forward and cell_backward; sigmoid(z) is computed
+# as 0.5*tanh(z/2)+0.5, which cannot overflow.
+_CELL_FORWARD = """
     const ptrdiff_t b = i / H, j = i - b * H, k = b * 4 * H + j;
-    const T gi = tanh(x[k] + r[k]) * (T)0.5 + (T)0.5;
-    const T gf = tanh(x[k + H] + r[k + H]) * (T)0.5 + (T)0.5;
-    const T gg = tanh(x[k + 2 * H] + r[k + 2 * H]);
-    const T go = tanh(x[k + 3 * H] + r[k + 3 * H]) * (T)0.5 + (T)0.5;
+    const T gi = tanh(z[k] * (T)0.5) * (T)0.5 + (T)0.5;
+    const T gf = tanh(z[k + H] * (T)0.5) * (T)0.5 + (T)0.5;
+    const T gg = tanh(z[k + 2 * H]);
+    const T go = tanh(z[k + 3 * H] * (T)0.5) * (T)0.5 + (T)0.5;
     a[k] = gi; a[k + H] = gf; a[k + 2 * H] = gg; a[k + 3 * H] = go;
     c = gf * c_prev + gi * gg;
     tanh_c = tanh(c);
     h = go * tanh_c;
 """
-_GATES_BACKWARD = """
+_CELL_BACKWARD = """
     const ptrdiff_t b = i / H, j = i - b * H, k = b * 4 * H + j;
     const T gi = a[k], gf = a[k + H], gg = a[k + 2 * H], go = a[k + 3 * H];
-    const T dc = gh * go * ((T)1 - tanh_c * tanh_c) + gc;
-    dz[k] = dc * gg * gi * ((T)1 - gi);
-    dz[k + H] = dc * c_prev * gf * ((T)1 - gf);
-    dz[k + 2 * H] = dc * gi * ((T)1 - gg) * ((T)1 + gg);
-    dz[k + 3 * H] = gh * tanh_c * go * ((T)1 - go);
-    dc_prev = dc * gf;
+    const T dc_total = dh * go * ((T)1 - tanh_c * tanh_c) + dc;
+    dz[k] = dc_total * gg * gi * ((T)1 - gi);
+    dz[k + H] = dc_total * c_prev * gf * ((T)1 - gf);
+    dz[k + 2 * H] = dc_total * gi * ((T)1 - gg * gg);
+    dz[k + 3 * H] = dh * tanh_c * go * ((T)1 - go);
+    dc_prev = dc_total * gf;
 """
 
 
 def _lstm_kernels(cupy: Any) -> dict[str, Any]:
-    """The LSTM gate math as one elementwise kernel launch forward and one backward.
+    """The LSTM cell's gate math as one elementwise kernel launch forward and one backward,
+    with the signatures of ops/fused.py's cell_forward and cell_backward (minus xp).
 
-    lstm_gates_forward(x, r, c_prev) -> (a, c, tanh_c, h): x = gates[t] and r = h @ W_hh^T
-        are (B, 4H); a holds the activated gates [i, f, g, o].
-    lstm_gates_backward(a, c_prev, tanh_c, gh, gc, dz) -> dc_prev: writes the gate
-        pre-activations' cotangent into dz (B, 4H, C-ordered), from those of h and c.
+    lstm_cell_forward(z, c_prev, a, c, tanh_c, h): writes the activated gates into a
+        (B, 4H, C-ordered) and c, tanh(c), h (B, H).
+    lstm_cell_backward(a, c_prev, tanh_c, dh, dc, dz) -> dc_prev: writes the gate
+        pre-activations' cotangent into dz (B, 4H, C-ordered).
     Kernels compile on first use, once per dtype; nothing here touches the device.
     """
     forward = cupy.ElementwiseKernel(
-        "raw T x, raw T r, T c_prev, int64 H", "raw T a, T c, T tanh_c, T h",
-        _GATES_FORWARD, "tinygrad_lstm_gates_forward")
+        "raw T z, T c_prev, int64 H", "raw T a, T c, T tanh_c, T h",
+        _CELL_FORWARD, "tinygrad_lstm_cell_forward")
     backward = cupy.ElementwiseKernel(
-        "raw T a, T c_prev, T tanh_c, T gh, T gc, int64 H", "raw T dz, T dc_prev",
-        _GATES_BACKWARD, "tinygrad_lstm_gates_backward")
+        "raw T a, T c_prev, T tanh_c, T dh, T dc, int64 H", "raw T dz, T dc_prev",
+        _CELL_BACKWARD, "tinygrad_lstm_cell_backward")
 
-    def gates_forward(x, r, c_prev):
-        a = cupy.empty(r.shape, dtype=r.dtype)
-        c, tanh_c, h = (cupy.empty(c_prev.shape, dtype=c_prev.dtype) for _ in range(3))
-        forward(cupy.ascontiguousarray(x), cupy.ascontiguousarray(r), c_prev, c_prev.shape[-1],
-                a, c, tanh_c, h)
-        return a, c, tanh_c, h
+    def cell_forward(z, c_prev, a, c, tanh_c, h):
+        forward(cupy.ascontiguousarray(z), c_prev, c_prev.shape[-1], a, c, tanh_c, h)
 
-    def gates_backward(a, c_prev, tanh_c, gh, gc, dz):
-        if not dz.flags.c_contiguous:
-            raise ValueError("lstm_gates_backward: dz must be C-ordered")
+    def cell_backward(a, c_prev, tanh_c, dh, dc, dz):
         dc_prev = cupy.empty(c_prev.shape, dtype=c_prev.dtype)
-        backward(a, c_prev, tanh_c, gh, gc, c_prev.shape[-1], dz, dc_prev)
+        backward(a, c_prev, tanh_c, dh, dc, c_prev.shape[-1], dz, dc_prev)
         return dc_prev
-    return {"lstm_gates_forward": gates_forward, "lstm_gates_backward": gates_backward}
+    return {"lstm_cell_forward": cell_forward, "lstm_cell_backward": cell_backward}

@@ -13,7 +13,7 @@ class NumpyDtypes:
         return np.dtype(name)
 
     def is_floating(self, dtype: Any) -> bool:
-        return np.issubdtype(dtype, np.floating)
+        return np.dtype(dtype).kind == "f"
 
     def dtype_name(self, dtype: Any) -> str:
         return np.dtype(dtype).name
@@ -34,6 +34,9 @@ class NumpyBackend(NumpyDtypes):
 
     def is_array(self, obj: Any) -> bool:
         return isinstance(obj, np.ndarray)
+
+    def gather(self, array: Any, index: Any) -> np.ndarray:
+        return array[index]
 
     def scatter_add(self, shape: tuple[int, ...], index: Any, values: Any) -> np.ndarray:
         out = np.zeros(shape, dtype=values.dtype)

@@ -1,189 +1,116 @@
-"""Fused LSTM ops: a whole layer in one record per time step plus one per sequence.
+"""The fused LSTM: one op for a whole layer, a scan over the time steps.
 
-The composed LSTM records about fifteen primitive ops per time step and, going back,
-accumulates each weight gradient in T skinny matmuls plus T additions. These two ops
-compute the same values and exactly the same gradients with far fewer array calls.
-`tinygrad_lstm.fused.lstm_layer` drives them; the tape of one layer reads
+    out, h_n, c_n = lstm_layer(x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse=False)
 
-    gates  = lstm_sequence(x, W_ih, W_hh, b_ih, b_hh)        one record per sequence
-    h1, c1 = lstm_step(gates, h0, c0, W_hh, t=0)             one record per time step
-    h2, c2 = lstm_step(gates, h1, c1, W_hh, t=1)
-    ...
+x is (T, B, I), h0 and c0 are (B, H), the weights as in torch.nn.LSTM (gate order i, f, g,
+o). It computes exactly what the composed cell computes step by step (tests prove the two
+equal in float64, values and every gradient), with far fewer array calls:
 
-with one `LSTMState` (scratch shared by the records of one layer call) in their params.
+Forward. The input projection of every step is one matmul, Zx = x W_ih^T + b_ih + b_hh.
+Then, for each step t (from T-1 down to 0 with reverse=True):
+    z = Zx[t, ...] + h W_hh^T
+    i, f, o = sigmoid(z_i, z_f, z_o);  g = tanh(z_g)
+    c = f * c + i * g;  h = o * tanh(c)
+The activated gates, c and tanh(c) of every step go into preallocated (T, B, .) arrays:
+that is all the VJP keeps (7H numbers per batch row and step against a floor of 6H).
 
-Forward. lstm_sequence projects the input of every time step in one matmul,
-gates = x @ W_ih^T + b_ih + b_hh, of shape (T, B, 4H). lstm_step t adds h @ W_hh^T to
-gates[t] and does the gate math: i, f, o = sigmoid, g = tanh, c = f*c + i*g,
-h = o*tanh(c). Sigmoid is 0.5*tanh(z/2) + 0.5; the state keeps a copy of W_hh^T (and
-lstm_sequence uses W_ih, b) with the i, f and o rows halved, so one tanh call covers all
-four gates. A backend may supply the gate math as kernels in `bk.fused` (CuPy does: one
+Backward (the VJP) runs the same loop in reverse. With dh and dc the cotangents arriving
+at a step's h and c:
+    dc += dh * o * (1 - tanh(c)^2)
+    dz = [dc * g * i(1-i),  dc * c_prev * f(1-f),  dc * i * (1-g^2),  dh * tanh(c) * o(1-o)]
+    dh_prev = dz W_hh + (cotangent of out[t-1]),   dc_prev = dc * f
+Every dz goes into one (T, B, 4H) array dZ, and the weights' gradients, sums over all
+steps, are then one matmul each over all T*B rows:
+    dx = dZ W_ih,  dW_ih = dZ^T x,  dW_hh = dZ^T [h_0 .. h_{T-1}],  db = sum of dZ
+A backend may supply the per-step gate math as kernels in `bk.fused` (CuPy does: one
 launch forward, one backward); otherwise it is written once here against `xp`.
-
-Backward, and the one weight-gradient matmul per sequence. Backward runs the records in
-reverse: every step first, then lstm_sequence, which was recorded before them. Step t
-writes dz_t, the cotangent of its gate pre-activations, into the state's (T, B, 4H)
-buffer and returns dh_{t-1} = dz_t @ W_hh and dc_{t-1}. It returns no cotangent for
-`gates`, except the step run first in forward (so last in backward): it hands the whole,
-now complete, buffer over as the cotangent of `gates`. lstm_sequence then sees every dz
-at once and computes, over all T*B rows,
-
-    dx = dZ @ W_ih,   dW_ih = dZ^T x,   dW_hh = dZ^T [h_0 .. h_{T-1}],   db = sum of dZ
-
-(dW_hh through lstm_sequence is why lstm_step returns None for its W_hh input, which it
-lists so that graphs show the weight feeding every step). The buffer starts at zeros,
-so a step whose outputs never reach the loss contributes nothing, and a fresh one is
-taken for each backward pass (retain_graph works).
-
-Memory. Each step keeps its activated gates (4H per batch row), c and tanh(c); the state
-keeps h_{t-1} for the dW_hh product; the scaled W_hh^T copy is dropped after the last
-step. With the stacked output that is 8H per row and step against a floor of 6H (gates,
-h and c): see docs/benchmarks.md for the measured figures.
 """
 from __future__ import annotations
 
 from . import op
 
 
-class LSTMState:
-    """Per-sequence scratch shared by one lstm_sequence record and its lstm_step records."""
-
-    def __init__(self, reverse: bool = False, x_grad: bool = True) -> None:
-        self.reverse = reverse      # steps run from t = T-1 down to 0
-        self.x_grad = x_grad        # whether to compute dx (False when x needs no grad)
-        self.next_t = None          # the time step expected next (checked by lstm_step)
-
-    def __repr__(self) -> str:      # deterministic: it shows up in tape printouts
-        return "reverse" if self.reverse else "forward"
-
-    def start(self, bk, w_hh, gates_shape: tuple, dtype) -> None:
-        xp, steps, hidden = bk.xp, gates_shape[0], w_hh.shape[1]
-        self.hidden, self.steps, self.w_hh = hidden, steps, w_hh
-        self.shape, self.dtype = gates_shape, dtype
-        self.kernels = bk.fused.get("lstm_gates_forward"), bk.fused.get("lstm_gates_backward")
-        # Constants as (1, 4H) and 0-d arrays: NumPy takes ~0.7 us to broadcast a (4H,)
-        # vector or a Python float against a (1, 4H) array, ~0.25 us for these.
-        scale = xp.full((1, 4 * hidden), 0.5, dtype=dtype)   # i, f, o: halved; g: kept
-        scale[:, 2 * hidden:3 * hidden] = 1.0
-        self.scale, self.shift = scale, 1.0 - scale                  # shift: 0.5 on i, f, o
-        self.g_column = 2.0 * scale - 1.0                            # 1 on g, 0 elsewhere
-        self.one = xp.asarray(1.0, dtype=dtype)
-        # A C-ordered W_hh^T (not a transposed view): BLAS is markedly faster on it for
-        # the small-batch product of every step.
-        self.w_t = xp.empty((hidden, 4 * hidden), dtype=dtype)
-        self.w_t[...] = xp.permute_dims(w_hh, (1, 0)) * scale
-        self.h_prev = [None] * steps   # h_{t-1} for each t, for the single dW_hh matmul
-        self.d_gates = None            # dZ, allocated by the first step to run backward
-        self.start_t = self.next_t = steps - 1 if self.reverse else 0
-
-    def advance(self, t: int) -> bool:
-        """Check that step t is the next one; return whether it is the first of the sequence."""
-        if t != self.next_t:
-            raise ValueError(f"lstm_step: expected time step {self.next_t}, got {t}; the steps "
-                             f"of one sequence run once each, in order")
-        self.next_t = t - 1 if self.reverse else t + 1
-        if self.next_t in (-1, self.steps):   # the last step: backward needs W_hh, not
-            self.w_t = None                    # its scaled copy (the caller holds it now)
-        return t == self.start_t
-
-    def stacked_h_prev(self, xp, like):
-        """[h_0 .. h_{T-1}] as one (T, B, H) array (zeros for steps that never ran)."""
-        return xp.stack([h if h is not None else xp.zeros_like(like) for h in self.h_prev])
-
-
-@op("lstm_sequence")
-def lstm_sequence(bk, x, w_ih, w_hh, *biases, state: LSTMState):
-    """x @ W_ih^T + b for every step at once;  dx = dZ W_ih, dW_ih = dZ^T x, dW_hh = dZ^T h_prev, db = sum dZ"""
-    xp = bk.xp
-    rows4 = 4 * w_hh.shape[1]
-    if (x.ndim != 3 or tuple(w_ih.shape) != (rows4, x.shape[2]) or w_hh.shape[0] != rows4
-            or any(tuple(b.shape) != (rows4,) for b in biases)):
-        raise ValueError(f"lstm_sequence: expected x (T, B, I), W_ih (4H, I), W_hh (4H, H) and "
-                         f"biases (4H,); got {tuple(x.shape)}, {tuple(w_ih.shape)}, "
-                         f"{tuple(w_hh.shape)} and {[tuple(b.shape) for b in biases]}")
-    steps, batch, n_in = x.shape
-    state.start(bk, w_hh, (steps, batch, w_ih.shape[0]), x.dtype)
-    rows = xp.reshape(x, (steps * batch, n_in))
-    gates = xp.matmul(rows, xp.permute_dims(w_ih * xp.reshape(state.scale, (-1, 1)), (1, 0)))
-    for b in biases:
-        gates += b * state.scale[0, :]
-    gates = xp.reshape(gates, (steps, batch, w_ih.shape[0]))
-
-    def vjp(g):
-        dz = xp.reshape(g, (steps * batch, w_ih.shape[0]))
-        dz_t = xp.permute_dims(dz, (1, 0))
-        h_prev = xp.reshape(state.stacked_h_prev(xp, state.h_prev[state.start_t]),
-                            (steps * batch, w_hh.shape[1]))
-        dx = xp.reshape(xp.matmul(dz, w_ih), tuple(x.shape)) if state.x_grad else None
-        # b_ih and b_hh get the same array: the tape never writes into a cotangent it did
-        # not make, and gives every leaf a .grad of its own.
-        dbs = (xp.sum(dz, axis=0),) * len(biases)
-        return (dx, xp.matmul(dz_t, rows), xp.matmul(dz_t, h_prev)) + dbs
-    return gates, vjp
-
-
-def _split4(a, hidden: int):
+def split4(a, hidden: int):
     """Views of the i, f, g, o columns of a (B, 4H) array."""
     return a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:3 * hidden], a[:, 3 * hidden:]
 
 
-def _gates_forward(xp, state, x_part, rec, c_prev):
-    """The gate math of one step: activated gates [i, f, g, o], c, tanh(c) and h.
-    rec (h_prev @ W_hh^T, made for this step) is overwritten."""
-    rec += x_part           # rec is this step's own h @ W_hh^T, free to overwrite
-    a = xp.tanh(rec)
-    a *= state.scale
-    a += state.shift
-    i, f, g, o = _split4(a, state.hidden)
-    c = f * c_prev
-    c += i * g
-    tanh_c = xp.tanh(c)
-    return a, c, tanh_c, o * tanh_c
+def cell_forward(xp, z, c_prev, a, c, tanh_c, h) -> None:
+    """One step's gate math from the pre-activations z (B, 4H), into a, c, tanh_c and h."""
+    hidden = c.shape[-1]
+    zi, zf, zg, zo = split4(z, hidden)
+    i, f, g, o = split4(a, hidden)
+    i[...] = 0.5 * xp.tanh(0.5 * zi) + 0.5      # sigmoid, in a form that cannot overflow
+    f[...] = 0.5 * xp.tanh(0.5 * zf) + 0.5
+    g[...] = xp.tanh(zg)
+    o[...] = 0.5 * xp.tanh(0.5 * zo) + 0.5
+    c[...] = f * c_prev + i * g
+    tanh_c[...] = xp.tanh(c)
+    h[...] = o * tanh_c
 
 
-def _gates_backward(xp, state, a, c_prev, tanh_c, gh, gc):
-    """dz (the gate pre-activations' cotangent) and dc_prev from the cotangents gh, gc."""
-    i, f, g, o = _split4(a, state.hidden)
-    dc = gh * o
-    dc *= state.one - tanh_c * tanh_c
-    if gc is not None:
-        dc += gc
-    # [di, df, dg, do] = [dc*g, dc*c_prev, dc*i, gh*tanh_c], as one product of two concats
-    dz = xp.concat([dc, dc, dc, gh], axis=1)
-    dz *= xp.concat([g, c_prev, i, tanh_c], axis=1)
-    # sigmoid' = a (1 - a) on i, f, o and tanh' = (1 - a)(1 + a) on g, in one expression
-    dz *= (state.one - a) * (a + state.g_column)
-    return dz, dc * f
+def cell_backward(xp, a, c_prev, tanh_c, dh, dc, dz):
+    """One step's VJP: dz (B, 4H) written in place from dh and dc; returns dc_prev."""
+    hidden = c_prev.shape[-1]
+    i, f, g, o = split4(a, hidden)
+    dz_i, dz_f, dz_g, dz_o = split4(dz, hidden)
+    dc = dc + dh * o * (1.0 - tanh_c * tanh_c)
+    dz_i[...] = dc * g * i * (1.0 - i)
+    dz_f[...] = dc * c_prev * f * (1.0 - f)
+    dz_g[...] = dc * i * (1.0 - g * g)
+    dz_o[...] = dh * tanh_c * o * (1.0 - o)
+    return dc * f
 
 
-@op("lstm_step", multi_output=True)
-def lstm_step(bk, gates, h_prev, c_prev, w_hh, *, t: int, state: LSTMState):
-    """(h, c) = LSTM cell at step t on gates[t] + h_prev W_hh^T;  hand-derived VJP, dz into the state"""
+@op("lstm_layer")
+def lstm_layer(bk, x, h0, c0, w_ih, w_hh, *biases, reverse=False, input_grad=True):
+    """(out, h_n, c_n) of one LSTM layer over all steps of x;  VJP: the same loop, backwards"""
     xp = bk.xp
-    w_t = state.w_t
-    first = state.advance(t)
-    state.h_prev[t] = h_prev
-    rec = xp.matmul(h_prev, w_t)
-    forward, backward = state.kernels
-    if forward is not None:
-        a, c, tanh_c, h = forward(gates[t, ...], rec, c_prev)
-    else:
-        a, c, tanh_c, h = _gates_forward(xp, state, gates[t, ...], rec, c_prev)
-
-    def vjp(cots):
-        gh, gc = cots            # gc is None when nothing used c (the last c of a sequence)
-        if gh is None:
-            gh = xp.zeros_like(c)
-        if state.d_gates is None:
-            state.d_gates = xp.zeros(state.shape, dtype=state.dtype)
-        if backward is not None:   # writes dz straight into the buffer
-            dz = state.d_gates[t, ...]
-            dc_prev = backward(a, c_prev, tanh_c, gh, xp.zeros_like(c) if gc is None else gc, dz)
+    steps, batch, n_in = x.shape
+    hidden = w_hh.shape[1]
+    zx = xp.reshape(xp.matmul(xp.reshape(x, (steps * batch, n_in)), xp.permute_dims(w_ih, (1, 0))),
+                    (steps, batch, 4 * hidden))
+    for b in biases:
+        zx = zx + b
+    w_hh_t = xp.permute_dims(w_hh, (1, 0))
+    gates = xp.empty((steps, batch, 4 * hidden), dtype=x.dtype)
+    cs, tanh_cs, hs = (xp.empty((steps, batch, hidden), dtype=x.dtype) for _ in range(3))
+    forward = bk.fused.get("lstm_cell_forward")
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    h, c = h0, c0
+    for t in order:
+        z = zx[t, ...] + xp.matmul(h, w_hh_t)
+        if forward is not None:
+            forward(z, c, gates[t, ...], cs[t, ...], tanh_cs[t, ...], hs[t, ...])
         else:
-            dz, dc_prev = _gates_backward(xp, state, a, c_prev, tanh_c, gh, gc)
-            state.d_gates[t, ...] = dz
-        d_gates = None
-        if first:   # the last step to run backward: hand the complete dZ over, start afresh
-            d_gates, state.d_gates = state.d_gates, None
-        return d_gates, xp.matmul(dz, state.w_hh), dc_prev, None
-    return (h, c), vjp
+            cell_forward(xp, z, c, gates[t, ...], cs[t, ...], tanh_cs[t, ...], hs[t, ...])
+        h, c = hs[t, ...], cs[t, ...]
+
+    def previous(states, first, t):
+        """The state a step read: the one of the step before it, or the initial one."""
+        before = t + 1 if reverse else t - 1
+        return first if before in (-1, steps) else states[before, ...]
+
+    def vjp(g_out, g_h, g_c):
+        backward = bk.fused.get("lstm_cell_backward")
+        d_z = xp.empty((steps, batch, 4 * hidden), dtype=x.dtype)
+        dh = xp.zeros_like(h0) if g_h is None else g_h
+        dc = xp.zeros_like(c0) if g_c is None else g_c
+        for t in reversed(order):
+            if g_out is not None:
+                dh = dh + g_out[t, ...]
+            c_prev = previous(cs, c0, t)
+            if backward is not None:
+                dc = backward(gates[t, ...], c_prev, tanh_cs[t, ...], dh, dc, d_z[t, ...])
+            else:
+                dc = cell_backward(xp, gates[t, ...], c_prev, tanh_cs[t, ...], dh, dc, d_z[t, ...])
+            dh = xp.matmul(d_z[t, ...], w_hh)
+        rows = xp.reshape(d_z, (steps * batch, 4 * hidden))
+        rows_t = xp.permute_dims(rows, (1, 0))
+        h_prev = xp.stack([previous(hs, h0, t) for t in range(steps)])
+        dx = xp.reshape(xp.matmul(rows, w_ih), x.shape) if input_grad else None
+        d_w_ih = xp.matmul(rows_t, xp.reshape(x, (steps * batch, n_in)))
+        d_w_hh = xp.matmul(rows_t, xp.reshape(h_prev, (steps * batch, hidden)))
+        d_b = xp.sum(rows, axis=0)
+        return (dx, dh, dc, d_w_ih, d_w_hh) + (d_b,) * len(biases)
+    return (hs, h + 0.0, c + 0.0), vjp   # h_n and c_n as copies, not views into out and the saved c

@@ -50,6 +50,7 @@ CASES: list[OpCase] = [
     OpCase("log", tl.log, np.log, [(3, 4)], positive=True),
     OpCase("sigmoid", tl.sigmoid, _sigmoid, [(3, 4)]),
     OpCase("tanh", tl.tanh, np.tanh, [(3, 4)]),
+    OpCase("astype", lambda a: a.astype("float64"), lambda a: a.astype("float64"), [(3, 4)]),
     OpCase("relu", tl.relu, lambda a: np.maximum(a, 0), [(3, 4)]),
     OpCase("matmul", tl.matmul, np.matmul, [(3, 4), (4, 5)]),
     OpCase("matmul", tl.matmul, np.matmul, [(2, 3, 4), (4, 5)]),

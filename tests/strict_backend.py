@@ -43,6 +43,12 @@ class StrictBackend:
     def to_numpy(self, array: Any) -> np.ndarray:
         return np.array(np.from_dlpack(array), copy=True)
 
+    def gather(self, array, index):
+        # Integer-array indexing beyond the standard, done in NumPy as CuPy does it on the device.
+        items = index if isinstance(index, tuple) else (index,)
+        items = tuple(self.to_numpy(i) if self.is_array(i) else i for i in items)
+        return self.asarray(self.to_numpy(array)[items])
+
     def scatter_add(self, shape, index, values):
         # The backend's own kernel: done in NumPy, as CuPy's would be done on the device.
         items = index if isinstance(index, tuple) else (index,)

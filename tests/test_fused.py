@@ -1,4 +1,4 @@
-"""The fused LSTM ops (ops/fused.py) against their composed twin, on every backend.
+"""The fused LSTM op (ops/fused.py) against its composed twin, on every backend.
 
 The composed layer here is built from primitives only (x_t @ W_ih^T + h @ W_hh^T + b,
 split in four, sigmoid/tanh, c = f*c + i*g, h = o*tanh(c)), independent of tl.nn.
@@ -13,7 +13,6 @@ import pytest
 
 import tinygrad_lstm as tl
 from tinygrad_lstm import tape
-from tinygrad_lstm.fused import lstm_layer
 from tinygrad_lstm.tensor import apply
 from conftest import CUPY_READY
 
@@ -22,6 +21,13 @@ from numpy_lstm import lstm_backward, lstm_forward  # noqa: E402
 
 NAMES = ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")
 SHAPES = [(1, 1, 1, 1), (4, 3, 5, 2), (6, 2, 3, 7), (3, 5, 8, 4)]  # (T, B, I, H)
+
+
+def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    """The fused op, as tl.nn.LSTM(fused=True) calls it for one layer."""
+    biases = () if b_ih is None else (b_ih, b_hh)
+    return apply("lstm_layer", (x, h0, c0, w_ih, w_hh) + biases,
+                 {"reverse": reverse, "input_grad": x.requires_grad})
 
 
 def composed_layer(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
@@ -125,28 +131,31 @@ def test_gradcheck_rejects_a_wrong_step_vjp(monkeypatch):
     """The check above has teeth: a slightly wrong gate derivative is caught."""
     from tinygrad_lstm.ops import fused
 
-    right = fused._gates_backward
+    right = fused.cell_backward
 
-    def wrong(xp, state, *args):
-        dz, dc_prev = right(xp, state, *args)
-        return dz * 1.001, dc_prev
-    monkeypatch.setattr(fused, "_gates_backward", wrong)
+    def wrong(xp, a, c_prev, tanh_c, dh, dc, dz):
+        dc_prev = right(xp, a, c_prev, tanh_c, dh, dc, dz)
+        dz *= 1.001
+        return dc_prev
+    monkeypatch.setattr(fused, "cell_backward", wrong)
     data = arrays((2, 2, 3, 2), seed=4)
     inputs = [tl.tensor(data[f"{n}_0"] if n != "x" else data["x"]) for n in NAMES]
     with pytest.raises(tl.GradcheckError):
         tl.gradcheck(lambda *a: list(lstm_layer(*a)), inputs)
 
 
-def test_one_record_per_step_and_one_per_sequence():
+def test_one_record_per_layer_drawn_as_one_box_per_step():
     data = arrays((4, 2, 3, 5))
     leaves = [tl.tensor(data[f"{n}_0"] if n != "x" else data["x"], requires_grad=True) for n in NAMES]
-    with tl.scope("lstm"):
+    with tl.scope("lstm"), tl.scope(scan="lstm"):
         out, h, c = lstm_layer(*leaves)
     records = tape.reachable([out._node, c._node])
-    ops = [r.op for r in records]
-    assert ops.count("lstm_sequence") == 1 and ops.count("lstm_step") == 4
-    assert [r.step for r in records if r.op == "lstm_step"] == [0, 1, 2, 3]
-    assert {r.scope for r in records} == {"lstm"}
+    assert [r.op for r in records] == ["lstm_layer"]
+    assert records[0].scope == "lstm" and "steps=4" in tl.format_tape(out)
+    from tinygrad_lstm.viz.collect import collect
+    g = collect([out, c])
+    cells = [r for r in g.records if r.op == "lstm_cell"]
+    assert [r.step for r in cells] == [0, 1, 2, 3] and g.names[0] == ("h", "c")
 
 
 def test_retain_graph_and_partial_use(backend):
@@ -179,15 +188,22 @@ def test_float32_matches_float64_closely(backend):
     np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-4, atol=1e-4)
 
 
-def test_steps_must_run_in_order():
-    from tinygrad_lstm.ops.fused import LSTMState
-    data = arrays((3, 1, 2, 2))
-    x, h0, c0, w_ih, w_hh = (tl.tensor(data[f"{n}_0"] if n != "x" else data["x"])
-                             for n in NAMES[:5])
-    state = LSTMState()
-    gates = apply("lstm_sequence", (x, w_ih, w_hh), {"state": state})
-    with pytest.raises(ValueError, match="expected time step 0, got 1"):
-        apply("lstm_step", (gates, h0, c0, w_hh), {"t": 1, "state": state})
+def test_the_op_holds_no_state_between_calls():
+    """Two layers built from one set of weights run and differentiate independently."""
+    data = arrays((3, 2, 2, 3), seed=13)
+    leaves = [tl.tensor(data[f"{n}_0"] if n != "x" else data["x"], requires_grad=True) for n in NAMES]
+    first, _, _ = lstm_layer(*leaves)
+    second, _, _ = lstm_layer(*leaves, reverse=True)
+    (second.sum() * 2.0).backward()
+    g_second = leaves[4].grad.numpy()
+    leaves[4].grad = None
+    first.sum().backward()
+    fresh = [tl.tensor(t.numpy(), requires_grad=True) for t in leaves]
+    alone, _, _ = lstm_layer(*fresh)
+    alone.sum().backward()
+    expected = fresh[4].grad.numpy()
+    np.testing.assert_allclose(leaves[4].grad.numpy(), expected, rtol=1e-12)
+    assert not np.allclose(g_second, 2 * expected)
 
 
 def test_hand_written_numpy_reference_agrees():
@@ -229,7 +245,7 @@ def test_nn_lstm_fused_equals_composed(backend, options, with_state):
         u = [tl.tensor(weights.standard_normal(t.shape), backend=backend) for t in (out, h_n, c_n)]
         ((out * u[0]).sum() + (h_n * u[1]).sum() + (c_n * u[2]).sum()).backward()
         ops = {r.op for r in tape.reachable([out._node])}
-        assert ("lstm_step" in ops) == fused
+        assert ("lstm_layer" in ops) == fused
         grads = [xt.grad] + ([s.grad for s in state] if with_state else [])
         grads += [p.grad for _, p in model.named_parameters()]
         results[fused] = [out.numpy(), h_n.numpy(), c_n.numpy()] + [g.numpy() for g in grads]
@@ -248,27 +264,26 @@ def test_cupy_gate_kernels_match_the_xp_gate_math(dtype):
     bk = tl.get_backend("cupy")
     rng = np.random.default_rng(11)
     batch, hidden = 3, 5
-    x, r = (cupy.asarray(rng.standard_normal((batch, 4 * hidden)).astype(dtype)) for _ in range(2))
-    c_prev, gh, gc = (cupy.asarray(rng.standard_normal((batch, hidden)).astype(dtype)) for _ in range(3))
-    state = fused.LSTMState()
-    w_hh = cupy.asarray(rng.standard_normal((4 * hidden, hidden)).astype(dtype))
-    state.start(bk, w_hh, (1, batch, 4 * hidden), dtype)
-    got = bk.fused["lstm_gates_forward"](x, r, c_prev)
-    expected = fused._gates_forward(bk.xp, state, x, r.copy(), c_prev)   # (it overwrites r)
+    z = cupy.asarray(rng.standard_normal((batch, 4 * hidden)).astype(dtype))
+    c_prev, dh, dc = (cupy.asarray(rng.standard_normal((batch, hidden)).astype(dtype)) for _ in range(3))
+    expected = [cupy.empty((batch, 4 * hidden), dtype)] + [cupy.empty((batch, hidden), dtype) for _ in range(3)]
+    got = [cupy.empty_like(e) for e in expected]
+    fused.cell_forward(bk.xp, z, c_prev, *expected)
+    bk.fused["lstm_cell_forward"](z, c_prev, *got)
     tol = 1e-5 if dtype == "float32" else 1e-12
     for e, g in zip(expected, got):
         np.testing.assert_allclose(cupy.asnumpy(g), cupy.asnumpy(e), rtol=tol, atol=tol)
     a, _, tanh_c, _ = expected
-    dz_expected, dc_expected = fused._gates_backward(bk.xp, state, a, c_prev, tanh_c, gh, gc)
-    dz = cupy.empty_like(dz_expected)
-    dc = bk.fused["lstm_gates_backward"](a, c_prev, tanh_c, gh, gc, dz)
+    dz_expected, dz = cupy.empty_like(a), cupy.empty_like(a)
+    dc_expected = fused.cell_backward(bk.xp, a, c_prev, tanh_c, dh, dc, dz_expected)
+    dc_got = bk.fused["lstm_cell_backward"](a, c_prev, tanh_c, dh, dc, dz)
     np.testing.assert_allclose(cupy.asnumpy(dz), cupy.asnumpy(dz_expected), rtol=tol, atol=tol)
-    np.testing.assert_allclose(cupy.asnumpy(dc), cupy.asnumpy(dc_expected), rtol=tol, atol=tol)
+    np.testing.assert_allclose(cupy.asnumpy(dc_got), cupy.asnumpy(dc_expected), rtol=tol, atol=tol)
 
 
-def test_kernel_path_of_lstm_step_without_a_gpu():
-    """lstm_step's branch for backend kernels (CuPy's), run with stand-in kernels that keep
-    the kernels' contract on NumPy: dz is written into the state's buffer in place."""
+def test_kernel_path_of_the_fused_op_without_a_gpu():
+    """The op's branch for backend kernels (CuPy's), run with stand-in kernels that keep
+    the kernels' contract on NumPy: outputs and dz are written into the given slots."""
     from tinygrad_lstm.backends.numpy_backend import NumpyBackend
     from tinygrad_lstm.ops import fused
 
@@ -279,24 +294,15 @@ def test_kernel_path_of_lstm_step_without_a_gpu():
 
         def __init__(self):
             super().__init__()
-            state = fused.LSTMState()
 
-            def gate_constants(like):   # the state's scale and shift vectors, for H and dtype
-                batch, hidden = like.shape
-                state.start(NumpyBackend(), np.zeros((4 * hidden, hidden)),
-                            (1, batch, 4 * hidden), like.dtype)
-
-            def forward(x, r, c_prev):
+            def forward(*args):
                 calls.append("forward")
-                gate_constants(c_prev)
-                return fused._gates_forward(np, state, x, r, c_prev)
+                fused.cell_forward(np, *args)
 
-            def backward(a, c_prev, tanh_c, gh, gc, dz):
+            def backward(*args):
                 calls.append("backward")
-                gate_constants(c_prev)
-                dz[...], dc_prev = fused._gates_backward(np, state, a, c_prev, tanh_c, gh, gc)
-                return dc_prev
-            self.fused = {"lstm_gates_forward": forward, "lstm_gates_backward": backward}
+                return fused.cell_backward(np, *args)
+            self.fused = {"lstm_cell_forward": forward, "lstm_cell_backward": backward}
 
     tl.register_backend("numpy-kernels", KernelBackend)
     data = arrays((4, 2, 3, 5), seed=12)

@@ -71,9 +71,11 @@ def test_every_op_of_a_step_carries_its_scope_and_step(fused):
         for r in records:
             if r.scope == direction and r.step is not None:
                 per_step.setdefault(r.step, Counter())[r.op] += 1
-        assert sorted(per_step) == [0, 1, 2, 3]
-        if fused:  # the fused path records its own ops, still one group per step
+        if fused:  # one scan record per layer and direction, tagged so the renderer expands it
+            scans = [r for r in records if r.scope == direction]
+            assert [(r.op, r.tags.get("scan")) for r in scans] == [("lstm_layer", "lstm")]
             continue
+        assert sorted(per_step) == [0, 1, 2, 3]
         core = Counter({"getitem": 1, "concat": 1, "matmul": 1, "add": 2, "split": 1,
                         "sigmoid": 3, "tanh": 2, "mul": 3})
         for t, ops in per_step.items():

@@ -12,7 +12,7 @@ from op_cases import CASES, OpCase
 from tinygrad_lstm.ops import OPS
 
 ROOT = Path(__file__).resolve().parents[1]
-FUSED = {"lstm_step", "lstm_sequence"}  # proven against their composed twins in test_fused
+FUSED = {"lstm_layer"}  # proven against its composed twin in test_fused
 
 
 def _inputs(case: OpCase, seed: int = 0) -> list[np.ndarray]:

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lstm as tl
+from tinygrad_lstm.viz.collect import collect as collect_graph
 from tinygrad_lstm import viz
 import viz_examples as examples
 from viz_examples import nn_loss
@@ -288,26 +289,29 @@ def test_cell_state_path_is_highlighted_in_the_lstm_only():
 
 
 # ---- fused ops ---------------------------------------------------------------------------
-def test_fused_lstm_step_is_one_node_per_step_labelled_fused():
+def test_fused_lstm_layer_is_drawn_as_one_node_per_step_labelled_fused():
     loss, _ = nn_loss("lstm", steps=5, fused=True)
     d = dot_of(loss)
-    steps = d.find(r'^"lstm_step\\n\[fused\]')
+    steps = d.find(r'^"lstm_cell\\n\[fused\]')
     assert len(steps) == 5 and {d.step_of(n) for n in steps} == set(range(5))
     assert all('shape="box3d"' in d.nodes[n] for n in steps)
     assert not d.find(r'^"(sigmoid|split)')       # no gate math drawn for the LSTM steps
     # its two outputs are two edges, labelled h and c
     assert d.source.count('taillabel="c"') == 4 and d.source.count('taillabel="h"') >= 4
     cells = dot_of(loss, view="cell")
-    assert "lstm_step [fused]" in cells.source
+    assert "lstm_cell [fused]" in cells.source
 
 
-def test_any_op_listed_as_fused_or_named_lstm_is_drawn_as_one_fused_node(monkeypatch):
-    assert viz.is_fused("lstm_step") and viz.is_fused("lstm_anything")
-    assert not viz.is_fused("tanh")
-    monkeypatch.setattr(viz.roles, "FUSED", viz.roles.FUSED | {"tanh"})
-    assert viz.FUSED is not viz.roles.FUSED          # (the patched set is the one consulted)
-    d = dot_of(unroll("rnn", steps=2))
-    assert len(d.find(r'^"tanh\\n\[fused\]')) == 2
+def test_the_renderer_reads_tags_not_op_names():
+    """An op merely named lstm_* is an ordinary op; a scan is drawn step by step because
+    its record is tagged scan="lstm"; state names come from the tensors' names."""
+    loss, _ = nn_loss("lstm", steps=3, fused=True)
+    g = collect_graph(loss)
+    assert [r.op for r in g.records if viz.is_fused(r)] == ["lstm_cell"] * 3
+    assert not viz.is_fused(tl.tape.Record("lstm_anything", (), (), None, {}, {}))
+    composed, _ = nn_loss("lstm", steps=2, fused=False)
+    names = {n for row in collect_graph(composed).names for n in row if n}
+    assert {"i", "f", "g", "o", "c", "h"} <= names
 
 
 # ---- gradients ---------------------------------------------------------------------------
@@ -335,7 +339,7 @@ def test_gradient_view_shows_vanishing_in_the_rnn_and_not_in_the_lstm():
 
 def test_gradient_view_uses_the_norms_of_a_tracked_backward():
     loss, params = examples.unroll("lstm", steps=3)
-    with tl.tape.track_grad_norms():
+    with tl.viz.track_grad_norms():
         loss.backward()
     d = dot_of(loss, grads=True)
     root = d.find(r'^"mean')[0]
@@ -349,7 +353,7 @@ def test_gradient_view_without_a_backward_runs_its_own_and_changes_nothing():
     loss = unroll("rnn", steps=3)
     records = tl.tape.reachable([loss._node])
     d = dot_of(loss, grads=True)
-    assert all(r.grad_norms is None and r.vjp is not None for r in records)
+    assert all(r not in viz.grads._kept and r.vjp is not None for r in records)
     assert "grad 1.0e+00" in d.source
     loss.backward()                               # the graph is still intact
     assert all(r.vjp is None for r in records)

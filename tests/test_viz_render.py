@@ -138,7 +138,7 @@ def test_cli_render(no_dot, tmp_path, capsys):
     dot = tmp_path / "lstm.dot"
     assert cli_main(["render", "lstm", "--steps", "20", "--fused", "--max-steps", "4",
                      "--view", "op", "-o", str(dot)]) == 0
-    assert dot.read_text().count('"lstm_step\\n[fused]') == 4
+    assert dot.read_text().count('"lstm_cell\\n[fused]') == 4
 
 
 def test_cli_render_as_a_program(tmp_path):

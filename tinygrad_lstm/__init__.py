@@ -6,13 +6,11 @@
     y.backward(); x.grad
 """
 from . import backends, ops, tape
-from .autograd import grad
 from .backends import available_backends, get_backend, register_backend
-from .functions import concat, exp, log, matmul, mul, relu, sigmoid, split, stack, tanh
+from .functions import concat, exp, grad, log, matmul, mul, relu, sigmoid, split, stack, tanh, tensor
 from .gradcheck import GradcheckError, gradcheck
 from .printing import format_tape, print_tape
 from .tape import detect_anomaly, enable_grad, no_grad, scope
-from .creation import tensor
 from .tensor import Tensor
 from . import io, nn, optim, random, tasks  # noqa: E402  (built on the engine above)
 from . import viz  # noqa: E402  (graphviz is imported only when a graph is drawn)

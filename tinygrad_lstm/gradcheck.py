@@ -95,8 +95,7 @@ def _analytic(outs: list[Tensor], u: list[np.ndarray], leaf: Tensor) -> np.ndarr
     """u . J for one input, by one backward pass (the graph is kept for the next u)."""
     roots = [(o._node, o.backend.asarray(uk, dtype=o.data.dtype))
              for o, uk in zip(outs, u) if o.requires_grad]
-    found = tape.backward(roots, leaf.backend, retain_graph=True, targets=[leaf._node])
-    g = found.get(leaf._node)
+    g = tape.backward(roots, retain_graph=True).get(leaf._node)
     return np.zeros(leaf.shape) if g is None else leaf.backend.to_numpy(g)
 
 

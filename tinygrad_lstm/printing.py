@@ -29,13 +29,15 @@ def _format_index(index) -> str:
 
 def format_params(rec: tape.Record) -> str:
     """The op's non-array parameters, as call arguments."""
-    parts = []
+    parts = [f"steps={rec.avals[0][0][0]}"] if rec.tags.get("scan") else []
     for key, value in rec.params.items():
+        if key == "input_grad":      # bookkeeping of the fused layer, not a choice of the user
+            continue
         if key == "index":
             parts.append(_format_index(value))
         elif key in ("exponent", "sections"):
             parts.append(f"{value:g}" if isinstance(value, float) else str(value))
-        elif value is not None and not (key == "keepdims" and value is False):
+        elif value is not None and value is not False:
             parts.append(f"{key}={value}")
     return ", ".join(parts)
 
@@ -68,12 +70,12 @@ def tape_lines(out: Tensor | list[Tensor]) -> list[str]:
         lhs = []
         for k, ref in enumerate(rec.outputs):
             node = ref()
-            key = id(node) if node is not None else ("dead", rec.seq, k)
+            key = id(node) if node is not None else ("gone", rec.seq, k)
             names[key] = f"v{len(names)}"
             lhs.append(names[key])
         tag = rec.scope + (f" t={rec.step}" if rec.step is not None else "")
-        shapes = " ".join(str(s) for s in rec.out_shapes)
-        rows.append((f"{', '.join(lhs)} = {call}", f"{shapes} {_dtype_name(rec.out_dtype)}",
+        shapes = " ".join(str(shape) for shape, _ in rec.avals)
+        rows.append((f"{', '.join(lhs)} = {call}", f"{shapes} {_dtype_name(rec.avals[0][1])}",
                      f"[{tag.strip()}]" if tag.strip() else ""))
     width = max((len(r[0]) for r in rows), default=0)
     mid = max((len(r[1]) for r in rows), default=0)

@@ -1,83 +1,92 @@
 """The tape: what was recorded during the forward pass, and the backward pass over it.
 
 Contract.
-- Every op applied while recording is enabled to inputs of which at least one requires a
-  gradient appends a Record: the op name, its ordered input Nodes, weak references to its
-  output Nodes, the VJP closure, its parameters, and the scope tags (module path, time
-  step) active when it ran.
-- A Node stands for one tensor in the graph. It holds no array, only the Record that made
-  it (None for a leaf), a version counter bumped by in-place updates, and for leaves a weak
-  reference back to the tensor whose .grad it fills.
-- References point from outputs to inputs only, so a graph is freed by reference counting
-  the moment its outputs are dropped, whether or not backward ran. Nothing global grows.
+- Every op applied while recording is on, to inputs of which at least one requires a
+  gradient, appends a Record: out = op(*inputs, **params), with the VJP that reverses it
+  and the tags (module path, time step) active when it ran.
+- A Node stands for one tensor in the graph. It holds no array: the Record that made it
+  (None for a leaf), a name, its shape and dtype, and for leaves a weak reference back to
+  the tensor whose .grad it fills.
+- References point from outputs to inputs only (a Record holds its outputs weakly), so a
+  graph is freed by reference counting as soon as its outputs are dropped.
 - backward collects the records reachable from the roots with an explicit stack, sorts
-  them by recording order, and walks them in reverse with a dict of accumulated
-  cotangents: no recursion, fan-out summed.
-- Recording state (grad mode, scope, anomaly mode) lives in context variables, so it is
-  per thread and per task.
+  them by recording order, and walks them in reverse with a dict of cotangents: no
+  recursion, fan-out summed. Observers (anomaly mode, the renderer's gradient view,
+  tl.grad's intermediate targets) see each step through one hook.
+- Recording state (grad mode, tags, the hook) lives in context variables: per thread and
+  per task.
 """
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import itertools
-import operator
 import traceback
 import weakref
 from typing import Any, Callable, Iterator
 
 _grad_enabled = contextvars.ContextVar("tinygrad_lstm_grad_enabled", default=True)
-_scope = contextvars.ContextVar("tinygrad_lstm_scope", default=("", None))
-_anomaly = contextvars.ContextVar("tinygrad_lstm_anomaly", default=False)
-_sequence = itertools.count()  # recording order; only ever compared, never stored globally
+_tags = contextvars.ContextVar("tinygrad_lstm_tags", default={})
+_hook = contextvars.ContextVar("tinygrad_lstm_hook", default=None)
+_next_seq = itertools.count().__next__   # recording order, to sort records by
 
 
 class Node:
-    """One tensor's place in the graph (no data: arrays live in tensors and VJP closures)."""
+    """One tensor's place in the graph (no data: arrays live in tensors and VJP closures).
+
+    `version` is a one-item list shared by every tensor that shares the array (views,
+    detach): in-place updates bump it, and backward checks it has not moved."""
 
     __slots__ = ("record", "index", "version", "requires_grad", "leaf", "name", "shape",
                  "dtype", "__weakref__")
 
-    def __init__(self, shape, dtype, requires_grad: bool, record: "Record | None" = None,
-                 index: int = 0) -> None:
-        self.record = record
-        self.index = index
-        self.version = 0
+    def __init__(self, shape, dtype, requires_grad: bool, version: list | None = None) -> None:
+        self.record: Record | None = None
+        self.index = 0                        # which output of its record
+        self.version = version if version is not None else [0]
         self.requires_grad = requires_grad
-        self.leaf: "weakref.ref | None" = None
-        self.name: str | None = None
+        self.leaf: weakref.ref | None = None
+        self.name: str | None = None          # a user's name, or a role nn gives (h, c, i, ...)
         self.shape = tuple(shape)
         self.dtype = dtype
 
 
 class Record:
-    """One line of the tape: out = op(inputs), with the VJP that reverses it.
+    """One line of the tape: outputs = op(*inputs, **params).
 
-    Fields: seq (recording order), op, inputs (Nodes), outputs (weak refs to Nodes), vjp
-    (None once freed), params, scope, step, versions (of the inputs when recorded),
-    out_shapes, out_dtype, multi_output, where (creation traceback, in anomaly mode) and
-    grad_norms (filled when backward tracks norms). A slotted class: one is made per op,
-    and a per-instance dict would be one more object for the garbage collector to scan.
+    outputs are weak references to Nodes (always a tuple, one per output), avals their
+    (shape, dtype), kept for printing after an unused output is gone; vjp maps one
+    cotangent per output to one per input and is dropped after backward; tags say where
+    the op ran ({"scope": "lstm.l0", "step": 3}); saved holds (version counter, value when
+    recorded) for each input and output, so backward can tell if one changed in place.
     """
 
-    __slots__ = ("seq", "op", "inputs", "outputs", "vjp", "params", "scope", "step",
-                 "versions", "out_shapes", "out_dtype", "multi_output", "where",
-                 "grad_norms", "__weakref__")
+    __slots__ = ("seq", "op", "inputs", "outputs", "avals", "vjp", "params", "tags", "saved",
+                 "__weakref__")
 
-    def __init__(self, seq: int, op: str, inputs: tuple, outputs: tuple,
-                 vjp: Callable[[Any], Any] | None, params: Any, scope: str, step: int | None,
-                 versions: tuple, out_shapes: tuple, out_dtype: Any,
-                 multi_output: bool = False) -> None:
-        self.seq, self.op, self.inputs, self.outputs, self.vjp = seq, op, inputs, outputs, vjp
-        self.params, self.scope, self.step, self.versions = params, scope, step, versions
-        self.out_shapes, self.out_dtype, self.multi_output = out_shapes, out_dtype, multi_output
-        self.where: str | None = None
-        self.grad_norms: list[float] | None = None
+    def __init__(self, op: str, inputs: tuple, outputs: tuple, vjp: Callable | None,
+                 params: Any, tags: dict) -> None:
+        self.seq = _next_seq()
+        self.op, self.inputs, self.vjp, self.params, self.tags = op, inputs, vjp, params, tags
+        self.outputs = tuple([weakref.ref(n) for n in outputs])
+        self.avals = tuple([(n.shape, n.dtype) for n in outputs])
+        self.saved = tuple([(n.version, n.version[0]) for n in inputs + outputs])
+        for k, node in enumerate(outputs):
+            node.record, node.index = self, k
+
+    @property
+    def scope(self) -> str:
+        return self.tags.get("scope", "")
+
+    @property
+    def step(self) -> int | None:
+        return self.tags.get("step")
 
     def __repr__(self) -> str:
-        return f"Record({self.seq}, {self.op!r}, scope={self.scope!r}, step={self.step})"
+        return f"Record({self.seq}, {self.op!r}, {self.tags})"
 
 
+# ---- recording state -----------------------------------------------------------------
 def is_grad_enabled() -> bool:
     return _grad_enabled.get()
 
@@ -101,197 +110,130 @@ def enable_grad():
     return _set(_grad_enabled, True)
 
 
-def detect_anomaly():
-    """Context manager: raise as soon as a NaN or Inf appears in forward or backward,
-    naming the op, its scope and the line that created it."""
-    return _set(_anomaly, True)
+def scope(module: str | None = None, step: int | None = None, **more: Any):
+    """Tag the records made inside with a module path and/or a time step (for the renderer
+    and the tape printout), and any further tags. `module` nests: scope("lstm") then
+    scope("l0") gives "lstm.l0"."""
+    tags = {**_tags.get(), **more}
+    if module:
+        tags["scope"] = f"{tags['scope']}.{module}" if tags.get("scope") else module
+    if step is not None:
+        tags["step"] = step
+    return _set(_tags, tags)
+
+
+def current_tags() -> dict:
+    """The tags a record made now would get (shared, never modified: copy to change)."""
+    return _tags.get()
+
+
+def observe(hook: Callable[[Record, tuple, tuple], None]):
+    """Context manager: backward passes inside call hook(record, output cotangents, input
+    cotangents) after each record's VJP. Observers nest: an outer one keeps being called."""
+    outer = _hook.get()
+    if outer is None:
+        return _set(_hook, hook)
+
+    def both(rec, out_cots, in_cots):
+        outer(rec, out_cots, in_cots)
+        hook(rec, out_cots, in_cots)
+    return _set(_hook, both)
+
+
+def describe(rec: Record) -> str:
+    """'matmul [lstm.l0 t=3]': an op and where it ran, for error messages."""
+    tag = rec.scope + (f" t={rec.step}" if rec.step is not None else "")
+    return f"'{rec.op}'" + (f" [{tag.strip()}]" if tag.strip() else "")
+
+
+# ---- anomaly mode: one observer of forward (in apply) and of backward ------------------
+_anomaly = contextvars.ContextVar("tinygrad_lstm_anomaly", default=False)
 
 
 def is_anomaly_enabled() -> bool:
     return _anomaly.get()
 
 
-def scope(module: str | None = None, step: int | None = None) -> contextlib.AbstractContextManager[None]:
-    """Tag the records made inside with a module path and/or a time step (for the renderer
-    and the tape printout). `module` nests: scope("lstm") then scope("l0") gives "lstm.l0"."""
-    return _Scope(module, step)
-
-
-class _Scope:
-    """scope()'s context manager: a small class, as a generator-based one costs ~2 us a
-    step in a recurrent loop."""
-
-    __slots__ = ("module", "step", "token")
-
-    def __init__(self, module: str | None, step: int | None) -> None:
-        self.module, self.step = module, step
-
-    def __enter__(self) -> None:
-        path, old_step = _scope.get()
-        if self.module:
-            path = f"{path}.{self.module}" if path else self.module
-        self.token = _scope.set((path, old_step if self.step is None else self.step))
-
-    def __exit__(self, *exc) -> None:
-        _scope.reset(self.token)
-
-
-def current_scope() -> tuple[str, int | None]:
-    return _scope.get()
-
-
-def record(op: str, inputs: tuple[Node, ...], outputs: tuple[Node, ...], vjp, params: dict,
-           multi_output: bool) -> Record:
-    """Append one record; the output nodes point at it (never the other way round)."""
-    path, step = _scope.get()
-    if multi_output:
-        refs, shapes = tuple([weakref.ref(n) for n in outputs]), tuple([n.shape for n in outputs])
+def check_finite(array, rec: Record, what: str) -> None:
+    """Raise FloatingPointError, naming the op and where it was created, on NaN or Inf."""
+    namespace = getattr(array, "__array_namespace__", None)
+    if namespace is None:               # a NumPy scalar
+        import numpy as xp
     else:
-        refs, shapes = (weakref.ref(outputs[0]),), (outputs[0].shape,)
-    rec = Record(next(_sequence), op, inputs, refs, vjp, params, path, step,
-                 tuple([n.version for n in inputs]), shapes, outputs[0].dtype, multi_output)
-    if _anomaly.get():
-        rec.where = "".join(traceback.format_stack(limit=12)[:-3])
-    for i, node in enumerate(outputs):
-        node.record, node.index = rec, i
-    return rec
+        xp = namespace()
+    if not bool(xp.all(xp.isfinite(array))):
+        where = rec.tags.get("where")
+        raise FloatingPointError(f"detect_anomaly: {what} of op {describe(rec)} contains NaN "
+                                 f"or Inf" + (f"\nthe op was created at:\n{where}" if where else ""))
 
 
+def _anomaly_hook(rec: Record, out_cots: tuple, in_cots: tuple) -> None:
+    for node, g in zip(rec.inputs, in_cots):
+        if g is not None:
+            check_finite(g, rec, f"the gradient for input of shape {node.shape}")
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Context manager: raise as soon as a NaN or Inf appears in forward or backward,
+    naming the op, its scope and the line that created it."""
+    with _set(_anomaly, True), observe(_anomaly_hook):
+        yield
+
+
+def creation_site() -> str:
+    """The user's lines that led to the op being recorded (kept in anomaly mode)."""
+    return "".join(traceback.format_stack(limit=16)[:-2])   # without this frame and apply's
+
+
+# ---- backward ------------------------------------------------------------------------
 def reachable(roots: list[Node]) -> list[Record]:
     """The records that `roots` depend on, in recording order (found with an explicit stack)."""
-    seen: set[Record] = set()   # records hash by identity (eq=False)
-    found: list[Record] = []
+    seen: set[Record] = set()
     stack = [n.record for n in roots if n.record is not None]
     while stack:
         rec = stack.pop()
-        if rec in seen:
-            continue
-        seen.add(rec)
-        found.append(rec)
-        stack.extend([n.record for n in rec.inputs
-                      if n.record is not None and n.requires_grad and n.record not in seen])
-    found.sort(key=_by_seq)
-    return found
+        if rec not in seen:
+            seen.add(rec)
+            stack.extend([n.record for n in rec.inputs if n.record is not None and n.requires_grad])
+    return sorted(seen, key=lambda rec: rec.seq)
 
 
-_by_seq = operator.attrgetter("seq")
-
-
-_track_norms = contextvars.ContextVar("tinygrad_lstm_track_norms", default=False)
-
-
-def track_grad_norms():
-    """Context manager: backward passes inside store each record's output-cotangent norms
-    in `record.grad_norms` (what the renderer's gradient view draws)."""
-    return _set(_track_norms, True)
-
-
-def describe(rec: Record) -> str:
-    """'matmul [lstm.l0 t=3]': an op and where it ran, for error messages."""
-    tag = rec.scope or ""
-    if rec.step is not None:
-        tag = f"{tag} t={rec.step}".strip()
-    return f"'{rec.op}'" + (f" [{tag}]" if tag else "")
-
-
-def _check_versions(rec: Record) -> None:
-    for i, (node, seen) in enumerate(zip(rec.inputs, rec.versions)):
-        if node.version != seen:
-            raise RuntimeError(
-                f"backward: input {i} (shape {node.shape}) of op {describe(rec)} was modified "
-                f"in place after the forward pass used it (version {seen} -> {node.version}), "
-                f"so its gradient would be wrong. Call backward before updating it in place "
-                f"(e.g. before optimizer.step()), or run the forward pass again.")
-
-
-def _run_vjp(rec: Record, cots: list, bk) -> tuple:
+def _run_vjp(rec: Record, out_cots: tuple) -> tuple:
     if rec.vjp is None:
         raise RuntimeError(
             f"backward: trying to backward through the graph a second time (op {describe(rec)}); "
             f"its saved arrays were freed by the first backward. Pass retain_graph=True to the "
             f"first backward (or to tl.grad) if you need to go through the graph again.")
-    for node, seen in zip(rec.inputs, rec.versions):
-        if node.version != seen:
-            _check_versions(rec)   # raises, naming the input
-    if rec.multi_output:
-        return rec.vjp(cots)
-    return rec.vjp(cots[0])
+    for k, (counter, seen) in enumerate(rec.saved):
+        if counter[0] != seen:
+            what = f"input {k}" if k < len(rec.inputs) else f"output {k - len(rec.inputs)}"
+            raise RuntimeError(
+                f"backward: {what} of op {describe(rec)} was modified in place after the "
+                f"forward pass used it (version {seen} -> {counter[0]}), so its gradient would "
+                f"be wrong. Call backward before updating it in place (e.g. before "
+                f"optimizer.step()), or run the forward pass again.")
+    return rec.vjp(*out_cots)
 
 
-def _check_finite(bk, array, rec: Record, what: str) -> None:
-    if not bool(bk.xp.all(bk.xp.isfinite(array))):
-        where = f"\nthe op was created at:\n{rec.where}" if rec.where else ""
-        raise FloatingPointError(
-            f"detect_anomaly: {what} of op {describe(rec)} contains NaN or Inf{where}")
-
-
-def _take_output_cotangents(rec: Record, cot: dict, wanted: set, found: dict) -> list | None:
-    """Pop the finished cotangents of a record's outputs (None where an output got none);
-    None when no output got any. A cotangent asked for by tl.grad is kept in `found`."""
-    cots, live = [], False
-    for ref in rec.outputs:
-        node = ref()
-        g = cot.pop(node, None) if node is not None else None
-        if g is not None:
-            live = True
-            if wanted and node in wanted:
-                found[node] = g
-        cots.append(g)
-    return cots if live else None
-
-
-def _fill_leaf_grads(cot: dict) -> None:
-    for node, g in cot.items():
-        tensor = node.leaf() if node.leaf is not None else None
-        if tensor is not None and node.record is None:
-            # A fresh array: cotangents may be read-only broadcast views (sum's VJP) or one
-            # array handed to two inputs (add's VJP); a .grad must be the leaf's own.
-            tensor._accumulate_grad(g * 1 if tensor.grad is None else g)
-
-
-def backward(roots: list[tuple[Node, Any]], bk, retain_graph: bool = False,
-             targets: list[Node] | None = None) -> dict[Node, Any]:
-    """Reverse-mode sweep from `roots` (node, cotangent) pairs.
-
-    Returns the accumulated cotangents of `targets` (when given); otherwise adds the
-    cotangents of leaves that require grad into their tensors' .grad.
-    """
-    records = reachable([n for n, _ in roots])
+def backward(roots: list[tuple[Node, Any]], retain_graph: bool = False) -> dict[Node, Any]:
+    """Reverse-mode sweep from (node, cotangent) pairs; returns the cotangents that reached
+    nodes no record made (the leaves), by node."""
     cot: dict[Node, Any] = {}
     for node, g in roots:
         cot[node] = g if node not in cot else cot[node] + g
-    wanted = set(targets or ())
-    found: dict[Node, Any] = {}
-    anomaly, norms = _anomaly.get(), _track_norms.get()
-    owned: set[Node] = set()   # nodes whose cotangent is a sum made here (e.g. a weight's)
-    for rec in reversed(records):
-        cots = _take_output_cotangents(rec, cot, wanted, found)
-        if cots is None:
+    hook = _hook.get()
+    for rec in reversed(reachable([node for node, _ in roots])):
+        nodes = [ref() for ref in rec.outputs]
+        out_cots = tuple([cot.pop(n, None) if n is not None else None for n in nodes])
+        if all(g is None for g in out_cots):
             continue
-        if norms:
-            rec.grad_norms = [float(bk.xp.sqrt(bk.xp.sum(g * g))) if g is not None else 0.0
-                              for g in cots]
-        in_cots = _run_vjp(rec, cots, bk)
+        in_cots = _run_vjp(rec, out_cots)
+        if hook is not None:
+            hook(rec, out_cots, in_cots)
         if not retain_graph:
             rec.vjp = None
         for node, g in zip(rec.inputs, in_cots):
-            if g is None or not node.requires_grad:
-                continue
-            if anomaly:
-                _check_finite(bk, g, rec, f"the gradient for input of shape {node.shape}")
-            prev = cot.get(node)
-            if prev is None:
-                cot[node] = g
-            elif node in owned:   # a sum this loop made and nothing else holds: add in place
-                prev += g
-                cot[node] = prev  # (the same array; a new object only for a NumPy scalar)
-            else:
-                cot[node] = prev + g
-                owned.add(node)
-    if targets is not None:
-        for node in targets:
-            if node in cot:
-                found[node] = cot[node]
-        return found
-    _fill_leaf_grads(cot)
-    return {}
+            if g is not None and node.requires_grad:
+                cot[node] = g if node not in cot else cot[node] + g
+    return cot

@@ -1,98 +1,91 @@
 """Tensor: an array, the backend it lives on, its gradient, and its place in the graph.
 
 Contract.
-- `tl.tensor(data, requires_grad=False, dtype=None, backend=None)` (in creation.py)
-  copies `data`. NumPy input keeps its dtype; Python floats become float32 and Python ints
-  int64. Only floating tensors can require a gradient.
 - Every operator and function goes through `apply(op_name, tensors, params)`: it checks
-  that the inputs share one backend and one dtype, runs the op's forward on the raw
-  arrays, and, when grad mode is on and an input requires grad, records the op on the tape.
-- Python scalars on either side of an operator become constants of the tensor's dtype.
-- In-place methods (`add_`, `sub_`, `mul_`, `copy_`, `zero_`) run without recording and
-  bump the tensor's version, so a backward that needs the old values fails loudly.
+  the inputs (Tensors, one backend, one dtype), runs the op's forward on the raw arrays,
+  and, when grad mode is on and an input requires grad, records the op on the tape.
+- Python numbers on either side of an operator become constants of the tensor's dtype;
+  anything else must be wrapped with tl.tensor first.
+- In-place methods (`add_`, `sub_`, `mul_`, `copy_`, `zero_`) are not recorded. They bump
+  a version counter shared by every tensor viewing the same array, so a backward that
+  saved the old values fails loudly; on a tensor computed from others that require grad
+  (not a leaf) they are refused while recording, as the change would not reach the graph.
 """
 from __future__ import annotations
 
 import numbers
+import operator
+import threading
 import weakref
-from types import MappingProxyType
 from typing import Any, Sequence
 
 import numpy as np
 
 from . import tape
 from .backends import Backend, get_backend
-from .checks import check_inputs, describe_dtype
+from .explain import check_inputs, describe_dtype, explain
 from .ops import OPS
 
-
-# apply runs once per op: the names it needs are bound here rather than looked up each time.
-_NO_PARAMS = MappingProxyType({})  # shared by every op without parameters (read-only)
-_grad_enabled, _anomaly = tape._grad_enabled, tape._anomaly
-_new_tensor = object.__new__
-_Node = tape.Node
+_grad_lock = threading.Lock()   # .grad accumulation is a read-modify-write; threads share leaves
 
 
 def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
     """Run the registered op `name` on tensors and record it when gradients are needed."""
-    opdef = OPS[name]
-    params = params or _NO_PARAMS
+    opdef, params = OPS[name], params or {}
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: input {i} is a {type(t).__name__}, not a Tensor; wrap "
+                            f"it with tl.tensor(...) first")
     bk = check_inputs(name, tensors, opdef.float_only)
-    out, vjp = opdef.fn(bk, *[t.data for t in tensors], **params)
-    needs = False
-    if _grad_enabled.get():
-        for t in tensors:
-            if t._requires_grad:
-                needs = True
-                break
-    if opdef.multi_output:
-        results = tuple([_wrap(o, bk, needs) for o in out])
-    else:
-        results = (_wrap(out, bk, needs),)
+    arrays = [t.data for t in tensors]
+    try:
+        out, vjp = opdef.fn(bk, *arrays, **params)
+    except Exception as error:   # the backend refused: say why in our words
+        explain(name, arrays, params, error)
+    needs = tape.is_grad_enabled() and any(t.requires_grad for t in tensors)
+    outs = out if isinstance(out, tuple) else (out,)
+    results = tuple(Tensor(o if bk.is_array(o) else bk.xp.asarray(o), bk) for o in outs)
+    if opdef.view:      # the output shares the input's array: and so its version counter
+        for r in results:
+            r._version = tensors[0]._version
     if needs:
-        rec = tape.record(name, tuple([t._node or t._ensure_node() for t in tensors]),
-                          tuple([r._node for r in results]), vjp, params, opdef.multi_output)
-        if _anomaly.get():
+        for r in results:
+            r._node = tape.Node(r.data.shape, r.data.dtype, True, r._version)
+        tags = tape.current_tags()
+        if tape.is_anomaly_enabled():
+            tags = {**tags, "where": tape.creation_site()}
+        rec = tape.Record(name, tuple(t._graph_node() for t in tensors),
+                          tuple(r._node for r in results), vjp, params, tags)
+        if tape.is_anomaly_enabled():
             for r in results:
-                tape._check_finite(bk, r.data, rec, "the output")
-    return results if opdef.multi_output else results[0]
-
-
-def _wrap(data: Any, bk: Backend, needs_grad: bool) -> "Tensor":
-    """A new non-leaf tensor around an op's output."""
-    if not bk.is_array(data):
-        data = bk.xp.asarray(data)  # NumPy reductions to 0-d give scalars, not arrays
-    t = _new_tensor(Tensor)
-    t.data, t.backend, t.grad, t._requires_grad, t._aliases = data, bk, None, needs_grad, None
-    t._node = _Node(data.shape, data.dtype, True) if needs_grad else None
-    return t
+                tape.check_finite(r.data, rec, "the output")
+    return results if isinstance(out, tuple) else results[0]
 
 
 class Tensor:
     """A backend array with autodiff bookkeeping. Create with `tl.tensor(...)`."""
 
-    __slots__ = ("data", "backend", "grad", "_node", "_requires_grad", "_aliases", "__weakref__")
-    __array_priority__ = 100  # numpy scalars on the left defer to our operators
+    __slots__ = ("data", "backend", "_grad", "_node", "_version", "__weakref__")
+    __array_priority__ = 100   # NumPy scalars on the left defer to our operators
 
     def __init__(self, data: Any, backend: Backend, requires_grad: bool = False) -> None:
         self.data = data
         self.backend = backend
-        self.grad: Tensor | None = None
-        self._aliases: list | None = None   # weak refs to the nodes of tensors sharing `data`
-        self._node: tape.Node | None = None
-        self._requires_grad = False
+        self._grad: Tensor | None = None
+        self._node: tape.Node | None = None   # made when the tensor enters a graph
+        self._version = [0]                   # shared with views of the same array
         if requires_grad:
             self.requires_grad = True
 
-    def _ensure_node(self) -> tape.Node:
+    def _graph_node(self) -> tape.Node:
         if self._node is None:
-            self._node = tape.Node(self.data.shape, self.data.dtype, self._requires_grad)
+            self._node = tape.Node(self.data.shape, self.data.dtype, False, self._version)
         return self._node
 
     # ---- autodiff state -------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
-        return self._requires_grad
+        return self._node is not None and self._node.requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
@@ -100,11 +93,10 @@ class Tensor:
             raise TypeError(f"requires_grad: only floating-point tensors can require "
                             f"gradients, this one is {describe_dtype(self)}; create it with "
                             f"dtype='float32' or 'float64'")
-        if self._node is not None and self._node.record is not None:
+        if not self.is_leaf:
             raise RuntimeError("requires_grad: can only be changed on leaf tensors; "
                                "use .detach() to get a leaf")
-        self._requires_grad = bool(value)
-        node = self._ensure_node()
+        node = self._graph_node()
         node.requires_grad = bool(value)
         node.leaf = weakref.ref(self) if value else None
 
@@ -114,23 +106,39 @@ class Tensor:
 
     @property
     def name(self) -> str | None:
-        """Label of a leaf (parameters get their module names), used by the tape and renderer."""
+        """A label for the tape printout and the renderer (parameters get their module names)."""
         return self._node.name if self._node is not None else None
 
     @name.setter
     def name(self, value: str | None) -> None:
-        self._ensure_node().name = value
+        self._graph_node().name = value
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """d(loss)/d(self), filled by backward on leaves that require grad."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None and (not isinstance(value, Tensor) or value.shape != self.shape
+                                  or value.backend is not self.backend):
+            got = f"a Tensor of shape {value.shape}" if isinstance(value, Tensor) else type(value).__name__
+            raise TypeError(f"grad: must be None or a Tensor of shape {self.shape} on backend "
+                            f"'{self.backend.name}', got {got}")
+        self._grad = value
 
     def _accumulate_grad(self, g: Any) -> None:
-        if self.grad is None:
-            self.grad = Tensor(g, self.backend)
-        else:
-            self.grad = Tensor(self.grad.data + g, self.backend)
+        g = self.backend.xp.astype(g, self.data.dtype)   # a fresh array of the leaf's dtype
+        with _grad_lock:
+            self._grad = Tensor(g if self._grad is None else self._grad.data + g, self.backend)
 
-    def backward(self, grad: "Tensor | Any | None" = None, retain_graph: bool = False) -> None:
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's .grad (self must be a scalar, or pass grad)."""
-        g = self._seed_cotangent(grad, "backward")
-        tape.backward([(self._node, g)], self.backend, retain_graph=retain_graph)
+        cots = tape.backward([(self._node, self._seed_cotangent(grad, "backward"))], retain_graph)
+        for node, g in cots.items():
+            leaf = node.leaf() if node.leaf is not None else None
+            if leaf is not None:
+                leaf._accumulate_grad(g)
 
     def _seed_cotangent(self, grad: Any, who: str) -> Any:
         """The cotangent a backward pass starts from: 1 for a scalar, else `grad` checked."""
@@ -138,29 +146,28 @@ class Tensor:
             raise RuntimeError(f"{who}: the output does not require grad (none of its inputs "
                                f"requires grad, or it was computed under tl.no_grad()); create "
                                f"inputs with requires_grad=True")
-        bk = self.backend
         if grad is None:
             if self.size != 1:
                 raise RuntimeError(f"{who}: the output has shape {self.shape}; backward without "
                                    f"a gradient needs a scalar. Reduce it first (e.g. out.sum() "
                                    f"or out.mean()) or pass grad= with shape {self.shape}")
-            return bk.xp.ones_like(self.data)
-        g = grad.data if isinstance(grad, Tensor) else bk.asarray(grad, dtype=self.data.dtype)
-        if tuple(g.shape) != self.shape:
-            raise ValueError(f"{who}: grad has shape {tuple(g.shape)} but the output has shape "
+            return self.backend.xp.ones_like(self.data)
+        if isinstance(grad, Tensor):
+            grad = grad.numpy()
+        try:
+            g = np.asarray(grad, dtype=np.dtype(describe_dtype(self)))
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{who}: grad must hold numbers of shape {self.shape}: {error}") from None
+        if g.shape != self.shape:
+            raise ValueError(f"{who}: grad has shape {g.shape} but the output has shape "
                              f"{self.shape}; they must match")
-        return g
+        return self.backend.asarray(g, dtype=describe_dtype(self))
 
     def detach(self) -> "Tensor":
-        """The same array as a new leaf that requires no grad (the graph is cut here).
-
-        The two share a version counter, as they share the array: an in-place change
-        through either one is caught by a backward that saved the other."""
+        """The same array as a new leaf that requires no grad (the graph is cut here). The
+        two share a version counter: an in-place change through either one is caught."""
         d = Tensor(self.data, self.backend)
-        group = [ref for ref in (self._aliases or [weakref.ref(self._ensure_node())])
-                 if ref() is not None]
-        group.append(weakref.ref(d._ensure_node()))
-        self._aliases = d._aliases = group
+        d._version = self._version
         return d
 
     # ---- array facts and conversion ---------------------------------------------------
@@ -185,11 +192,27 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d tensor; use .item()")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise RuntimeError(f"bool() of a tensor of shape {self.shape} is ambiguous; use "
+                               f"(t != 0).any()-style NumPy logic on t.numpy()")
+        return bool(self.item())
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
     def numpy(self) -> np.ndarray:
         """A NumPy copy of the data (from any backend)."""
         return self.backend.to_numpy(self.data)
 
     def item(self) -> float:
+        """The single number a one-element tensor holds."""
         if self.size != 1:
             raise ValueError(f"item: only one-element tensors convert to a Python number, "
                              f"this one has shape {self.shape}")
@@ -206,15 +229,30 @@ class Tensor:
         return Tensor(target.asarray(self.numpy()), target, self.requires_grad)
 
     def astype(self, dtype: Any) -> "Tensor":
-        """A leaf copy with another dtype (not recorded)."""
-        return Tensor(self.backend.xp.astype(self.data, self.backend.dtype(dtype)), self.backend,
-                      self.requires_grad and self.backend.is_floating(self.backend.dtype(dtype)))
+        """The tensor converted to `dtype`; differentiable between floating dtypes."""
+        target = self.backend.dtype(dtype)
+        if not self.backend.is_floating(target):
+            with tape.no_grad():
+                return apply("astype", (self,), {"dtype": target})
+        return apply("astype", (self,), {"dtype": target})
 
     def float(self) -> "Tensor":
+        """astype('float32')."""
         return self.astype("float32")
 
     def double(self) -> "Tensor":
+        """astype('float64')."""
         return self.astype("float64")
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        """Index of the largest entry (over all entries when dim is None), as int64; not differentiable."""
+        xp = self.backend.xp
+        if dim is None:
+            out = xp.argmax(xp.reshape(self.data, (-1,)))
+            out = xp.reshape(out, (1,) * self.ndim) if keepdim else out
+        else:
+            out = xp.argmax(self.data, axis=dim, keepdims=keepdim)
+        return Tensor(xp.astype(xp.asarray(out), self.backend.dtype("int64")), self.backend)
 
     def __repr__(self) -> str:
         flag = ", requires_grad=True" if self.requires_grad else ""
@@ -222,70 +260,72 @@ class Tensor:
         return f"tensor({body}, dtype={describe_dtype(self)}, backend={self.backend.name}{flag})"
 
     # ---- in-place updates (not recorded; they bump the version) ----------------------
-    def _bump(self) -> "Tensor":
-        if self._aliases is not None:       # every tensor sharing this array sees the change
-            for ref in self._aliases:
-                node = ref()
-                if node is not None:
-                    node.version += 1
-        elif self._node is not None:
-            self._node.version += 1
+    def _in_place(self, op: str, value: Any) -> "Tensor":
+        if tape.is_grad_enabled() and self.requires_grad and not self.is_leaf:
+            raise RuntimeError(f"{op}: this tensor was computed from tensors that require grad, "
+                               f"and an in-place change would not reach their gradients; write "
+                               f"t = t * ... (a new tensor) instead, or run it under tl.no_grad()")
+        if isinstance(value, Tensor):
+            value = value.data
+        elif hasattr(value, "shape") and not self.backend.is_array(value):
+            value = self.backend.asarray(value, dtype=self.data.dtype)   # e.g. NumPy into CuPy
+        if op == "copy_" and tuple(getattr(value, "shape", ())) not in (self.shape, ()):
+            raise ValueError(f"copy_: source of shape {tuple(value.shape)} does not match the "
+                             f"destination's shape {self.shape}")
+        if op == "add_":
+            self.data += value
+        elif op == "sub_":
+            self.data -= value
+        elif op == "mul_":
+            self.data *= value
+        else:
+            self.data[...] = value
+        self._version[0] += 1
         return self
 
-    def _other(self, value: Any) -> Any:
-        if isinstance(value, Tensor):
-            return value.data
-        if hasattr(value, "shape") and not self.backend.is_array(value):
-            return self.backend.asarray(value, dtype=self.data.dtype)  # e.g. NumPy into CuPy
-        return value
-
     def add_(self, value: Any) -> "Tensor":
-        self.data += self._other(value)
-        return self._bump()
+        """self += value, in place."""
+        return self._in_place("add_", value)
 
     def sub_(self, value: Any) -> "Tensor":
-        self.data -= self._other(value)
-        return self._bump()
+        """self -= value, in place."""
+        return self._in_place("sub_", value)
 
     def mul_(self, value: Any) -> "Tensor":
-        self.data *= self._other(value)
-        return self._bump()
+        """self *= value, in place."""
+        return self._in_place("mul_", value)
 
     def copy_(self, value: Any) -> "Tensor":
-        src = self._other(value)
-        if tuple(getattr(src, "shape", ())) not in (self.shape, ()):
-            raise ValueError(f"copy_: source of shape {tuple(src.shape)} does not match the "
-                             f"destination's shape {self.shape}")
-        self.data[...] = src
-        return self._bump()
+        """Overwrite every entry with value's, in place."""
+        return self._in_place("copy_", value)
 
     def zero_(self) -> "Tensor":
-        self.data[...] = 0
-        return self._bump()
+        """Set every entry to 0, in place."""
+        return self._in_place("zero_", 0)
 
     # ---- operators ------------------------------------------------------------------
-    def _lift(self, other: Any) -> "Tensor":
+    def _lift(self, other: Any, op: str) -> "Tensor":
         if isinstance(other, Tensor):
             return other
         if isinstance(other, numbers.Number) or (isinstance(other, np.generic) and other.ndim == 0):
             return Tensor(self.backend.asarray(other, dtype=self.data.dtype), self.backend)
-        raise TypeError(f"cannot combine a Tensor with {type(other).__name__}; wrap arrays "
+        raise TypeError(f"{op}: cannot combine a Tensor with {type(other).__name__}; wrap arrays "
                         f"with tl.tensor(...) first")
 
-    def __add__(self, o): return apply("add", (self, self._lift(o)))
-    def __radd__(self, o): return apply("add", (self._lift(o), self))
-    def __sub__(self, o): return apply("sub", (self, self._lift(o)))
-    def __rsub__(self, o): return apply("sub", (self._lift(o), self))
-    def __mul__(self, o): return apply("mul", (self, self._lift(o)))
-    def __rmul__(self, o): return apply("mul", (self._lift(o), self))
-    def __truediv__(self, o): return apply("div", (self, self._lift(o)))
-    def __rtruediv__(self, o): return apply("div", (self._lift(o), self))
-    def __matmul__(self, o): return apply("matmul", (self, o))
-    def __rmatmul__(self, o): return apply("matmul", (self._lift(o), self))
+    def __add__(self, o): return apply("add", (self, self._lift(o, "add")))
+    def __radd__(self, o): return apply("add", (self._lift(o, "add"), self))
+    def __sub__(self, o): return apply("sub", (self, self._lift(o, "sub")))
+    def __rsub__(self, o): return apply("sub", (self._lift(o, "sub"), self))
+    def __mul__(self, o): return apply("mul", (self, self._lift(o, "mul")))
+    def __rmul__(self, o): return apply("mul", (self._lift(o, "mul"), self))
+    def __truediv__(self, o): return apply("div", (self, self._lift(o, "div")))
+    def __rtruediv__(self, o): return apply("div", (self._lift(o, "div"), self))
+    def __matmul__(self, o): return apply("matmul", (self, self._lift(o, "matmul")))
+    def __rmatmul__(self, o): return apply("matmul", (self._lift(o, "matmul"), self))
     def __neg__(self): return apply("neg", (self,))
 
     def __pow__(self, exponent: Any) -> "Tensor":
-        if not isinstance(exponent, numbers.Real):
+        if isinstance(exponent, bool) or not isinstance(exponent, numbers.Real):
             raise TypeError(f"pow: the exponent must be a Python number, got "
                             f"{type(exponent).__name__}; use tl.exp(y * tl.log(x)) for x ** y")
         return apply("pow", (self,), {"exponent": float(exponent)})
@@ -294,46 +334,73 @@ class Tensor:
         return apply("getitem", (self,), {"index": _convert_index(self, index)})
 
     def sum(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return apply("sum", (self,), {"axis": axis, "keepdims": keepdims})
+        """Sum over `axis` (all axes when None)."""
+        return apply("sum", (self,), {"axis": _axis_param(axis, "sum"), "keepdims": keepdims})
 
     def mean(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return apply("mean", (self,), {"axis": axis, "keepdims": keepdims})
+        """Mean over `axis` (all axes when None)."""
+        return apply("mean", (self,), {"axis": _axis_param(axis, "mean"), "keepdims": keepdims})
 
     def max(self, axis=None, keepdims: bool = False) -> "Tensor":
-        return apply("max", (self,), {"axis": axis, "keepdims": keepdims})
+        """Largest entry over `axis`; ties share the gradient equally."""
+        return apply("max", (self,), {"axis": _axis_param(axis, "max"), "keepdims": keepdims})
 
     def reshape(self, *shape) -> "Tensor":
+        """The same entries in a new shape (one size may be -1)."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return apply("reshape", (self,), {"shape": tuple(int(s) for s in shape)})
+        return apply("reshape", (self,), {"shape": _ints(shape, "reshape", "shape")})
 
     def transpose(self, *axes) -> "Tensor":
+        """Axes permuted (reversed when none are given)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return apply("transpose", (self,), {"axes": tuple(axes) if axes else None})
+        return apply("transpose", (self,), {"axes": _ints(axes, "transpose", "axes") if axes else None})
 
     @property
     def T(self) -> "Tensor":
+        """Axes reversed (the transpose of a matrix)."""
         return apply("transpose", (self,), {"axes": None})
 
     def sigmoid(self) -> "Tensor":
+        """tl.sigmoid(self)."""
         return apply("sigmoid", (self,))
 
     def tanh(self) -> "Tensor":
+        """tl.tanh(self)."""
         return apply("tanh", (self,))
 
     def exp(self) -> "Tensor":
+        """tl.exp(self)."""
         return apply("exp", (self,))
 
     def log(self) -> "Tensor":
+        """tl.log(self)."""
         return apply("log", (self,))
 
     def relu(self) -> "Tensor":
+        """tl.relu(self)."""
         return apply("relu", (self,))
 
 
+def _ints(values: Sequence[Any], op: str, what: str) -> tuple[int, ...]:
+    try:
+        return tuple(operator.index(v) for v in values)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be integers, got {tuple(values)}") from None
+
+
+def _axis_param(axis: Any, op: str) -> Any:
+    if axis is None:
+        return None
+    if isinstance(axis, (tuple, list)):
+        return _ints(axis, op, "axis")
+    return _ints((axis,), op, "axis")[0]
+
+
 def _convert_index(t: Tensor, index: Any) -> Any:
-    """Integer lists/arrays/tensors in an index become backend integer arrays; bools are refused."""
+    """Integer lists/arrays/tensors in an index become backend integer arrays; floats and
+    bools are refused."""
     items = index if isinstance(index, tuple) else (index,)
     out = []
     for item in items:
@@ -341,6 +408,8 @@ def _convert_index(t: Tensor, index: Any) -> Any:
             item = item.numpy()
         if isinstance(item, (list, np.ndarray)):
             arr = np.asarray(item)
+            if arr.size == 0:
+                arr = arr.astype(np.int64)
             if arr.dtype.kind not in "iu":
                 raise IndexError(f"getitem: index arrays must hold integers, got {arr.dtype}")
             out.append(t.backend.asarray(arr, dtype="int64"))
@@ -348,6 +417,9 @@ def _convert_index(t: Tensor, index: Any) -> Any:
             raise IndexError("getitem: boolean indices are not supported; use integer indices")
         elif isinstance(item, numbers.Integral):
             out.append(int(item))
-        else:
+        elif item is None or item is Ellipsis or isinstance(item, slice):
             out.append(item)
+        else:
+            raise IndexError(f"getitem: cannot index with {type(item).__name__} {item!r}; use "
+                             f"ints, slices, None, ... or integer arrays")
     return tuple(out) if isinstance(index, tuple) else out[0]

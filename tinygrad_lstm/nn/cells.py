@@ -38,12 +38,22 @@ def joined_bias(b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
     return None if b_ih is None else b_ih + b_hh
 
 
+def name(**tensors: Tensor) -> None:
+    """Give tensors their role in the cell (i, f, g, o; r, z, n; h, c): the tape printout
+    and the renderer read these names."""
+    for role, t in tensors.items():
+        if t.requires_grad:
+            t.name = role
+
+
 def rnn_step(x: Tensor, h: Tensor, w: Tensor, b: Tensor | None, nonlinearity: str = "tanh") -> Tensor:
     """h' = tanh(concat([x, h]) @ W + b)   (or relu)"""
     z = concat([x, h], axis=-1) @ w
     if b is not None:
         z = z + b
-    return tanh(z) if nonlinearity == "tanh" else relu(z)
+    h = tanh(z) if nonlinearity == "tanh" else relu(z)
+    name(h=h)
+    return h
 
 
 def lstm_step(x: Tensor, h: Tensor, c: Tensor, w: Tensor, b: Tensor | None) -> tuple[Tensor, Tensor]:
@@ -60,6 +70,7 @@ def lstm_step(x: Tensor, h: Tensor, c: Tensor, w: Tensor, b: Tensor | None) -> t
     i, f, g, o = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
     c = f * c + i * g
     h = o * tanh(c)
+    name(i=i, f=f, g=g, o=o, c=c, h=h)
     return h, c
 
 
@@ -79,7 +90,9 @@ def gru_step(x: Tensor, h: Tensor, w_ih_t: Tensor, w_hh_t: Tensor, b_ih: Tensor 
     r = sigmoid(i_r + h_r)
     z = sigmoid(i_z + h_z)
     n = tanh(i_n + r * h_n)
-    return (1.0 - z) * n + z * h
+    h = (1.0 - z) * n + z * h
+    name(r=r, z=z, n=n, h=h)
+    return h
 
 
 def set_forget_bias(b_ih: Tensor, b_hh: Tensor, hidden_size: int, value: float) -> None:

@@ -12,14 +12,14 @@ of a step (slice, concat, matmul, split, gates, products) carries its step.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
 from .. import tape
 from ..functions import concat, stack
-from ..fused import lstm_layer
-from ..tensor import Tensor
+from ..tensor import Tensor, apply
 from . import init
 from .cells import gru_step, joined, joined_bias, lstm_step, rnn_step, set_forget_bias
 from .checks import check_features, check_like_params, check_rank, check_state, check_tensor
@@ -47,11 +47,20 @@ def _lstm_layer_composed(x, state, w_ih, w_hh, b_ih, b_hh, reverse):
 
 
 def _lstm_layer_fused(x, state, w_ih, w_hh, b_ih, b_hh, reverse):
-    """The fast path (tinygrad_lstm/fused.py, ops/fused.py): the input projection of all L
-    steps in one matmul, one fused `lstm_step` record per step, and the weight gradients
-    in one matmul per sequence. Same numbers and gradients as the composed path."""
-    out, h, c = lstm_layer(x, state[0], state[1], w_ih, w_hh, b_ih, b_hh, reverse=reverse)
+    """The fast path: the whole layer as one `lstm_layer` op (ops/fused.py), a scan over the
+    steps. Same numbers and gradients as the composed path; the renderer draws it as one
+    box per step, reading the tags set here."""
+    biases = () if b_ih is None else (b_ih, b_hh)
+    params = {"reverse": reverse, "input_grad": x.requires_grad}
+    with tape.scope(scan="lstm"):
+        out, h, c = apply("lstm_layer", (x, state[0], state[1], w_ih, w_hh) + biases, params)
     return out, (h, c)
+
+
+@functools.lru_cache(maxsize=None)
+def _names(layer: int, sfx: str) -> tuple[str, ...]:
+    """PyTorch's parameter names of one layer and direction, made once."""
+    return tuple(f"{name}_l{layer}{sfx}" for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
 
 class RNNBase(Module):
@@ -93,8 +102,8 @@ class RNNBase(Module):
         return ("", "_reverse") if self.bidirectional else ("",)
 
     def _weights(self, layer: int, sfx: str) -> tuple:
-        return tuple(getattr(self, f"{name}_l{layer}{sfx}", None)
-                     for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+        """(W_ih, W_hh, b_ih, b_hh) of one layer and direction (None for missing biases)."""
+        return tuple(self._parameters.get(name) for name in _names(layer, sfx))
 
     def extra_repr(self) -> str:
         extra = [f"{self.input_size}, {self.hidden_size}"]

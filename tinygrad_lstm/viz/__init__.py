@@ -19,15 +19,15 @@ from pathlib import Path
 
 from .collect import collect, flatten_outputs
 from .dot import EDGE, NODE, dot_body
-from .grads import DECADES, gradient_norms
+from .grads import DECADES, gradient_norms, track_grad_norms
 from .render import FORMATS, VizUnavailable, graph_class, layout, require_graphviz
-from .roles import FUSED, STATE_NAMES, is_fused
+from .roles import is_fused
 from .text import tape_text
 from .views import VIEWS, build
 
 DEFAULT_MAX_STEPS = 8
 
-__all__ = ["draw", "render", "tape_text", "layout", "VizUnavailable", "FUSED", "STATE_NAMES",
+__all__ = ["draw", "render", "tape_text", "track_grad_norms", "layout", "VizUnavailable",
            "is_fused", "DEFAULT_MAX_STEPS", "VIEWS"]
 
 
@@ -65,7 +65,7 @@ def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | N
         each layer, with x_t, h_{t-1}, c_{t-1} in and h_t, c_t out) or "layer" (one node
         per layer).
     grads: colour and weight edges and nodes by gradient norm, with the cell-state path
-        in blue. The norms come from a backward run inside `tl.tape.track_grad_norms()`;
+        in blue. The norms come from a backward run inside `tl.viz.track_grad_norms()`;
         without one, the renderer runs its own backward (seeded with ones, .grad untouched).
         The scale is logarithmic: the largest norm drawn is darkest, and `decades` orders
         of magnitude below it (default 8) is the palest.

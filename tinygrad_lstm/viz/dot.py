@@ -11,7 +11,6 @@ import re
 
 from .grads import COOL, DECADES, WARM, legend, level, shade
 from .labels import node_attrs
-from .roles import STATE_NAMES, is_fused
 from .views import Picture
 
 GRAPH = {"rankdir": "LR", "fontname": "Helvetica", "fontsize": "12", "nodesep": "0.18",
@@ -123,13 +122,9 @@ def _lines(pic: Picture, ids: dict[tuple, str], scale: tuple | None) -> list[str
 
 
 def _output_name(pic: Picture, key: tuple, k: int) -> str:
-    """A fused op's outputs by their state names (h, c); others by index."""
-    op = pic.g.records[pic.items[key].record].op
-    if is_fused(op):
-        names = STATE_NAMES.get(op, ("h", "c"))
-        if k < len(names):
-            return names[k]
-    return str(k)
+    """An op's outputs by their names (h, c) where they have one; others by index."""
+    name = pic.g.names[pic.items[key].record][k]
+    return name or str(k)
 
 
 def _last_gathers(pic: Picture) -> dict:

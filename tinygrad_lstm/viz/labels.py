@@ -83,7 +83,7 @@ def _op_attrs(pic: Picture, item: Item) -> dict[str, str]:
     params = format_params(rec)
     if params:
         lines.append(params)
-    lines.append(shape_text(rec.out_shapes))
+    lines.append(shape_text([shape for shape, _ in rec.avals]))
     if item.kind == "fused":
         attrs = {"shape": "box3d", "style": "filled", "fillcolor": FUSED_FILL}
     else:

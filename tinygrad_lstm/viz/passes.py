@@ -26,7 +26,7 @@ def see_through(g: Unrolled) -> tuple[dict[int, tuple], set[int]]:
             continue
         stacked = g.records[row[0][1]]
         count = len(stacked.inputs)
-        if stacked.op == "stack" and stacked.params.get("axis", 0) in (0, -len(stacked.out_shapes[0])):
+        if stacked.op == "stack" and stacked.params.get("axis", 0) in (0, -len(stacked.avals[0][0])):
             if -count <= rec.params["index"] < count:
                 alias[i] = g.sources[row[0][1]][rec.params["index"] % count]
     read: dict[int, int] = {}

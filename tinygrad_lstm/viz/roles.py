@@ -8,10 +8,11 @@ another step of the same scope is recurrent state; the pair (producer ordinal, o
 index) names it at every step, and (consumer ordinal, input position) names where it
 enters, which also recognises the initial state at the first step.
 
-Naming: a state that the next step mixes through a matmul (or concat/stack into one) is a
-hidden state "h"; a state the next step only scales and adds to elementwise is a cell
-state "c", the LSTM's constant error carousel. A fused op gives its outputs the names in
-STATE_NAMES (by default h, c, ... in output order).
+Naming: a state takes the name its tensor carries (nn names h and c, and a fused layer's
+steps name theirs; a user's `tensor.name` counts too). An unnamed state, as in a loop
+written by hand, is called "h" when the next step mixes it through a matmul (or a concat
+or stack into one), else "c": a state only scaled and added to elementwise is a cell
+state, the LSTM's constant error carousel.
 """
 from __future__ import annotations
 
@@ -19,14 +20,12 @@ from dataclasses import dataclass, field
 
 from .collect import Elided, Unrolled
 
-FUSED = {"lstm_step", "lstm_sequence"}   # add the names of your own fused kernels here
-STATE_NAMES = {"lstm_step": ("h", "c")}
 MIXING = frozenset({"matmul", "concat", "stack"})
 
 
-def is_fused(op: str) -> bool:
-    """A fused kernel (drawn as one node): any op listed in FUSED or named lstm_*."""
-    return op in FUSED or op.startswith("lstm_")
+def is_fused(rec) -> bool:
+    """A step of a fused layer (drawn as one node): a part of a scan record."""
+    return getattr(rec, "fused", False)
 
 
 @dataclass
@@ -48,12 +47,8 @@ def _name_states(g: Unrolled, found: dict[tuple, tuple[str, set[str]]]) -> dict:
     names: dict[tuple, str] = {}
     taken: dict[str, int] = {}
     for sig in found:                     # in order of first appearance
-        producer_op, consumer_ops = found[sig]
-        if is_fused(producer_op):
-            defaults = STATE_NAMES.get(producer_op, ("h", "c"))
-            base = defaults[sig[1]] if sig[1] < len(defaults) else "s"
-        else:
-            base = "h" if consumer_ops & MIXING or any(map(is_fused, consumer_ops)) else "c"
+        name, consumer_ops = found[sig]
+        base = name or ("h" if consumer_ops & MIXING or "lstm_cell" in consumer_ops else "c")
         taken[base] = taken.get(base, 0) + 1
         names[sig] = base if taken[base] == 1 else f"{base}{taken[base]}"
     return names
@@ -76,7 +71,7 @@ def find_roles(g: Unrolled, plan: dict[str, Elided] | None = None) -> Roles:
             if src_step is None or src_step == step:
                 continue
             sig = (g.ordinals[src[1]], src[2])
-            entry = found.setdefault(scope, {}).setdefault(sig, (g.records[src[1]].op, set()))
+            entry = found.setdefault(scope, {}).setdefault(sig, (g.names[src[1]][src[2]], set()))
             entry[1].add(g.records[i].op)
             feeds.setdefault(scope, {})[(g.ordinals[i], pos)] = sig
     roles = Roles()

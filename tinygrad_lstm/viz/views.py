@@ -94,8 +94,7 @@ class Picture:
         elif self.view == "layer" and scope:
             key, kind, cluster = ("L", scope), "layer", self.chain(scope)[:-1]
         else:
-            op = self.g.records[i].op
-            kind = "fused" if is_fused(op) else "op"
+            kind = "fused" if is_fused(self.g.records[i]) else "op"
             cluster = self.step_cluster(scope, step) if step is not None else self.chain(scope)
             key = ("r", i)
         item = self.items.get(key)
@@ -103,7 +102,7 @@ class Picture:
             item = self.items[key] = Item(key, kind, cluster, scope, step)
             item.record = i
         item.ops += 1
-        if kind == "cell" and is_fused(self.g.records[i].op):
+        if kind == "cell" and is_fused(self.g.records[i]):
             item.fused = self.g.records[i].op
         return item
 
@@ -241,7 +240,7 @@ def _record_edge(pic: Picture, origin: Item, dst: Item, i: int, pos: int, src, r
     src_scope, src_step = g.groups[p]
     kind = _edge_kind(pic, origin, dst, i, p, k)
     src_port = dst_port = None
-    if origin.kind in ("op", "fused") and g.records[p].multi_output:
+    if origin.kind in ("op", "fused") and len(g.records[p].avals) > 1:
         src_port = f"#{k}"          # no port: keeps the outputs' edges apart, and labels them
     if origin.kind == "cell":
         out_role = roles.exit(src_scope, (g.ordinals[p], k)) or "out"
