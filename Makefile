@@ -64,8 +64,9 @@ figures: $(STAMP)
 	$(PY) docs/gen_api.py
 	$(PY) examples/build_notebook.py --execute
 
+# Jupyter refuses to start as root unless told to (containers and CI machines often are root).
 notebook: $(STAMP)
-	$(VENV)/bin/jupyter notebook examples/bptt_walkthrough.ipynb
+	$(VENV)/bin/jupyter notebook $(if $(filter 0,$(shell id -u)),--allow-root) examples/bptt_walkthrough.ipynb
 
 lines: $(STAMP)
 	$(PY) tests/test_size.py
