@@ -5,7 +5,13 @@
     y = tl.tanh(x @ x.T).sum()
     y.backward(); x.grad
 """
-from . import backends, ops, tape
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_lstm.backends") is None:   # a source tree never installed
+    raise ImportError("tinygrad_lstm is not installed: its ops/ and backends/ folders become "
+                      "tinygrad_lstm.ops and tinygrad_lstm.backends when installed. Run "
+                      "`pip install -e .` in the repository root (or `make test`).")
+from . import backends, ops, tape  # noqa: E402
 from .backends import available_backends, get_backend, register_backend
 from .functions import concat, exp, grad, log, matmul, mul, relu, sigmoid, split, stack, tanh, tensor
 from .gradcheck import GradcheckError, gradcheck

@@ -131,11 +131,12 @@ def draw_graphs(models: dict, x, y, out: Path, cfg: DemoConfig, backend: str) ->
     """The LSTM in cell view (every step, the middle ones elided, shaded by gradient), the
     last few steps of the LSTM and of the RNN in op view; two sequences of the batch."""
     short = slice(cfg.seq_len - cfg.graph_steps, None)
-    return {
-        "lstm-cell": _draw(models["lstm"], x[:, :2], y[:2], out / "lstm-cell.svg", "cell", True,
+    composed = ex.copy_model(models["lstm"], fused=False, backend=backend)   # every step's
+    return {                                                                 # gradient shows
+        "lstm-cell": _draw(composed, x[:, :2], y[:2], out / "lstm-cell.svg", "cell", True,
                            f"trained LSTM, cell view, {cfg.seq_len} steps (middle steps "
                            f"elided), shaded by gradient norm"),
-        "lstm-ops": _draw(ex.copy_model(models["lstm"], fused=False, backend=backend), x[short, :2], y[:2],
+        "lstm-ops": _draw(composed, x[short, :2], y[:2],
                           out / "lstm-ops.svg", "op", False,
                           f"trained LSTM, op view, run on {cfg.graph_steps} steps"),
         "rnn-ops": _draw(models["rnn"], x[short, :2], y[:2], out / "rnn-ops.svg", "op", False,

@@ -41,7 +41,7 @@ def _norm(array) -> float:
 
 def _keep_norms(store: dict):
     def hook(rec, out_cots, in_cots):
-        store[rec] = [None if g is None else _norm(g) for g in out_cots]
+        store[rec] = [0.0 if g is None else _norm(g) for g in out_cots]
     return hook
 
 
