@@ -189,6 +189,17 @@ def test_a_plot_that_fails_after_training_keeps_the_model(monkeypatch, in_tmp, c
     assert config["hidden"] == 4
 
 
+def test_a_diverged_run_is_an_error_not_a_success(monkeypatch, capsys):
+    task = ex.make_task("adding", 4)
+    poisoned = ex.Task(**{**task.__dict__, "loss": lambda out, y: task.loss(out, y) * np.nan})
+    monkeypatch.setattr(ex, "make_task", lambda *args: poisoned)
+    code, _, err = run(["train", "adding", "--seq-len", "4", "--steps", "5"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == ("tinygrad-lstm train: error: training diverged: "
+                                            "the loss is nan at update 1; try a smaller "
+                                            "learning rate")
+
+
 def test_interrupt_is_one_line(monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -164,14 +164,18 @@ def train(model: nn.Module, task: Task, steps: int, lr: float = 1e-2, batch_size
           generator: np.random.Generator | None = None, backend: Any = None,
           max_norm: float | None = 1.0, bar: Any = None) -> list[float]:
     """Adam on fresh batches for `steps` updates, gradients clipped to `max_norm`; returns
-    the loss of every update. `bar` (a tqdm bar, say) is told about each step."""
+    the loss of every update. `bar` (a tqdm bar, say) is told about each step. A loss that
+    is not finite stops the run with a ValueError (a diverged run never ends as a success)."""
     bar = bar or _NoBar()
     opt = optim.Adam(model.parameters(), lr=lr)
     losses = []
-    for _ in range(steps):
+    for step in range(steps):
         x, y = task.batch(batch_size, generator, backend)
         out, _ = model(x)
         loss = task.loss(out, y)
+        if not math.isfinite(loss.item()):
+            raise ValueError(f"training diverged: the loss is {loss.item()} at update "
+                             f"{step + 1}; try a smaller learning rate")
         opt.zero_grad()
         loss.backward()
         if max_norm is not None:
