@@ -85,6 +85,11 @@ def test_every_option_shows_its_default():
         assert "default" in (action.help or ""), action.option_strings
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_text_has_no_unformatted_percent(command, capsys):
+    assert "%%" not in run([command, "--help"], capsys)[1]
+
+
 def test_bench_help_is_complete_and_shows_defaults(capsys):
     code, out, _ = run(["bench", "--help"], capsys)
     assert code == 0

@@ -50,8 +50,8 @@ def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a recurrent net on a task, with a loss-curve plot",
                        description="Train an RNN, LSTM or GRU with a linear readout (Adam, "
                                    "gradients clipped to norm 1) and plot its loss. The text "
-                                   "task trains on the first 90%% of the text and reports the "
-                                   "loss on the last 10%%, which it never trains on.")
+                                   "task trains on the first 90% of the text and reports the "
+                                   "loss on the last 10%, which it never trains on.")
     p.add_argument("task", choices=checks.TASKS, help="adding problem, copy task, or next "
                    "character of a text")
     p.add_argument("--model", choices=checks.KINDS, default="lstm", help="(default: lstm)")
