@@ -21,7 +21,7 @@ from .. import tape
 from ..functions import concat, relu, sigmoid, split, tanh
 from ..tensor import Tensor
 from . import init
-from .checks import check_features, check_like_params, check_rank, check_state, check_tensor
+from .checks import check_features, check_like_params, check_rank, check_tensor, state_or_zeros
 from .module import Module
 
 LSTM_GATES = ("i", "f", "g", "o")
@@ -118,12 +118,8 @@ class CellBase(Module):
             raise ValueError(f"{type(self).__name__}: input_size and hidden_size must be positive, "
                              f"got {input_size} and {hidden_size}")
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        rows, bound = self._gates * hidden_size, init.bound_for(hidden_size)
-        opts = dict(dtype=dtype, backend=backend, generator=generator)
-        self.weight_ih = init.uniform((rows, input_size), bound, **opts)
-        self.weight_hh = init.uniform((rows, hidden_size), bound, **opts)
-        self.bias_ih = init.uniform((rows,), bound, **opts) if bias else None
-        self.bias_hh = init.uniform((rows,), bound, **opts) if bias else None
+        init.recurrent_weights(self, self._gates, input_size, hidden_size, bias,
+                               dtype=dtype, backend=backend, generator=generator)
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
@@ -139,15 +135,9 @@ class CellBase(Module):
         batched = x.ndim == 2
         x = x if batched else x.reshape(1, self.input_size)
         shape = (x.shape[0], self.hidden_size)
-        out = []
-        for state, name in zip(states, names):
-            if state is None:
-                out.append(Tensor(x.backend.xp.zeros(shape, dtype=x.dtype), x.backend))
-                continue
-            layout = "(batch, hidden_size)" if batched else "(hidden_size,)"
-            check_state(who, name, state, shape if batched else shape[1:], layout)
-            check_like_params(who, name, state, self.weight_ih)
-            out.append(state if batched else state.reshape(shape))
+        layout = "(batch, hidden_size)" if batched else "(hidden_size,)"
+        out = [state_or_zeros(who, name, state, shape, batched, layout, self.weight_ih)
+               for state, name in zip(states, names)]
         return x, out, batched
 
     def _finish(self, states: list[Tensor], batched: bool):

@@ -53,3 +53,16 @@ def check_state(who: str, what: str, state: Any, expected: tuple[int, ...], layo
         raise ValueError(f"{who}: {what} has shape {state.shape} but {tuple(expected)} = "
                          f"{layout} was expected{hint}")
     return state
+
+
+def state_or_zeros(who: str, what: str, state: Any, shape: tuple[int, ...], batched: bool,
+                   layout: str, like: Tensor) -> Tensor:
+    """An initial state: zeros of `shape` when None, else checked to be exactly `shape`
+    (without its batch axis, second from last, for unbatched input) on `like`'s backend
+    and dtype, and returned with the batch axis."""
+    if state is None:
+        return Tensor(like.backend.xp.zeros(shape, dtype=like.dtype), like.backend)
+    expected = shape if batched else shape[:-2] + shape[-1:]
+    check_state(who, what, state, expected, layout)
+    check_like_params(who, what, state, like)
+    return state if batched else state.reshape(shape)

@@ -29,3 +29,14 @@ def uniform(shape: tuple[int, ...], bound: float, *, dtype: Any = "float32", bac
 def bound_for(size: int) -> float:
     """1/sqrt(size): PyTorch's bound for recurrent weights (size = hidden_size)."""
     return 1.0 / math.sqrt(size) if size > 0 else 0.0
+
+
+def recurrent_weights(module: Any, gates: int, input_size: int, hidden_size: int, bias: bool,
+                      suffix: str = "", **opts: Any) -> None:
+    """Give `module` PyTorch's weight_ih{suffix} (G*H, input_size), weight_hh{suffix} (G*H, H)
+    and, with bias, bias_ih{suffix} and bias_hh{suffix} (G*H,), all from U(-1/sqrt(H), 1/sqrt(H))."""
+    rows, bound = gates * hidden_size, bound_for(hidden_size)
+    setattr(module, f"weight_ih{suffix}", uniform((rows, input_size), bound, **opts))
+    setattr(module, f"weight_hh{suffix}", uniform((rows, hidden_size), bound, **opts))
+    for name in ("bias_ih", "bias_hh"):
+        setattr(module, f"{name}{suffix}", uniform((rows,), bound, **opts) if bias else None)

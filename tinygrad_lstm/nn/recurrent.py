@@ -22,7 +22,7 @@ from ..functions import concat, stack
 from ..tensor import Tensor, apply
 from . import init
 from .cells import gru_step, joined, joined_bias, lstm_step, rnn_step, set_forget_bias
-from .checks import check_features, check_like_params, check_rank, check_state, check_tensor
+from .checks import check_features, check_like_params, check_rank, check_tensor, state_or_zeros
 from .functional import dropout
 from .module import Module
 from .utils import unroll
@@ -87,16 +87,11 @@ class RNNBase(Module):
         self.bidirectional = bidirectional
         self.num_directions = 2 if bidirectional else 1
         self.generator = generator  # also draws the dropout masks
-        rows, bound = self._gates * hidden_size, init.bound_for(hidden_size)
         opts = dict(dtype=dtype, backend=backend, generator=generator)
         for layer in range(num_layers):
             size = input_size if layer == 0 else hidden_size * self.num_directions
             for sfx in self._suffixes():
-                setattr(self, f"weight_ih_l{layer}{sfx}", init.uniform((rows, size), bound, **opts))
-                setattr(self, f"weight_hh_l{layer}{sfx}", init.uniform((rows, hidden_size), bound, **opts))
-                if bias:
-                    setattr(self, f"bias_ih_l{layer}{sfx}", init.uniform((rows,), bound, **opts))
-                    setattr(self, f"bias_hh_l{layer}{sfx}", init.uniform((rows,), bound, **opts))
+                init.recurrent_weights(self, self._gates, size, hidden_size, bias, f"_l{layer}{sfx}", **opts)
 
     def _suffixes(self) -> tuple[str, ...]:
         return ("", "_reverse") if self.bidirectional else ("",)
@@ -157,16 +152,10 @@ class RNNBase(Module):
         """One State per (layer, direction), from the given tensors or zeros."""
         who, count = type(self).__name__, self.num_layers * self.num_directions
         shape = (count, x.shape[1], self.hidden_size)
-        full = []
-        for s, name in zip(self._given_states(state), self._state_names):
-            if s is None:
-                full.append(Tensor(x.backend.xp.zeros(shape, dtype=x.dtype), x.backend))
-                continue
-            layout = "(num_layers * num_directions, batch, hidden_size)" if batched else \
-                "(num_layers * num_directions, hidden_size) for unbatched input"
-            check_state(who, name, s, shape if batched else (count, self.hidden_size), layout)
-            check_like_params(who, name, s, self.weight_ih_l0)
-            full.append(s if batched else s.reshape(shape))
+        layout = "(num_layers * num_directions, batch, hidden_size)" if batched else \
+            "(num_layers * num_directions, hidden_size) for unbatched input"
+        full = [state_or_zeros(who, name, s, shape, batched, layout, self.weight_ih_l0)
+                for s, name in zip(self._given_states(state), self._state_names)]
         return [tuple(s[k] for s in full) for k in range(count)]
 
     def _pack(self, out: Tensor, finals: list[State], batched: bool):
