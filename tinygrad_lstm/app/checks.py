@@ -138,11 +138,11 @@ def model_bytes(kind: str, inputs: int, hidden: int, outputs: int, layers: int) 
 
 
 def format_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.3g} {unit}" if unit != "B" else f"{int(n)} B"
-        n /= 1024
-    return f"{n:.3g} TiB"
+    """1536 -> '1.5 KiB'."""
+    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    while n >= 1024 and len(units) > 1:
+        n, units = n / 1024, units[1:]
+    return f"{n:.3g} {units[0]}"
 
 
 def check_memory(need: int, limit_gib: float, what: str, fix: str) -> None:
