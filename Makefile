@@ -50,12 +50,15 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_lstm.py
 
 # The site, from docs/ as committed, into site/ (open site/index.html, or `make docs-serve`).
+# NO_MKDOCS_2_WARNING: Material prints a banner about a future MkDocs release on every build.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
+
 docs: $(STAMP)
 	$(PY) docs/gen_api.py
-	$(VENV)/bin/mkdocs build --strict
+	$(MKDOCS) build --strict
 
 docs-serve: $(STAMP)
-	$(VENV)/bin/mkdocs serve
+	$(MKDOCS) serve
 
 # Everything the docs generate: the figures (by running the pages that draw them), the API
 # page, and the notebook with its outputs.
