@@ -169,6 +169,14 @@ def test_bad_arguments_exit_2_with_one_line(argv, reason, capsys):
     assert reason in refused(argv, capsys)
 
 
+@pytest.mark.parametrize("argv", [["train", "adding", "--steps", "0"], ["sample", "x.npz"]])
+def test_main_exits_2_for_any_refusal(argv, capsys):
+    """Bad options (argparse) and refusals found later end the same way for callers."""
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    assert stop.value.code == 2
+
+
 def test_output_paths_are_checked_before_training(monkeypatch, in_tmp, capsys):
     monkeypatch.setattr(ex, "train", lambda *a, **k: pytest.fail("trained before checking"))
     (in_tmp / "a-file").write_text("")

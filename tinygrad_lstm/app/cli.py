@@ -269,6 +269,8 @@ def _one_line(err: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; 0 when it worked. A refusal or failure prints one line on stderr
+    and raises SystemExit(2) (130 on Ctrl-C), as argparse does for a bad option."""
     argv = sys.argv[1:] if argv is None else list(argv)
     prog = "tinygrad-lstm"
     command = argv[0] if argv else None
@@ -283,11 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     except EXPECTED as err:
         sys.stdout.flush()
         sys.stderr.write(f"{prog} {command}: error: {_one_line(err)}\n")
-        return 2
+        sys.exit(2)                        # as argparse does for a bad option
     except KeyboardInterrupt:
         sys.stdout.flush()
         sys.stderr.write(f"\n{prog} {command}: interrupted\n")
-        return 130
+        sys.exit(130)
 
 
 if __name__ == "__main__":
