@@ -26,8 +26,10 @@ import numpy as np
 
 from .. import tape
 from ..functions import concat, sigmoid, split, stack, tanh
-from ..nn.cells import gru_step, joined, joined_bias, lstm_step, rnn_step
 from ..tensor import Tensor
+
+# The drawing half of viz never imports nn; the recorder needs nn's step functions, so
+# they are imported where a recording starts (`_probe`, `kind_of`).
 
 ROLES = {"lstm": ("i", "f", "g", "o", "c", "h"), "gru": ("r", "z", "n", "h"), "rnn": ("h",)}
 GATES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ()}
@@ -44,9 +46,23 @@ def kind_of(model: Any) -> str:
     raise TypeError(f"trace: expects a tl.nn.RNN, LSTM or GRU, got {type(model).__name__}")
 
 
-def _lstm_probe(w_ih, w_hh, b_ih, b_hh):
-    w, b = joined(w_ih, w_hh), joined_bias(b_ih, b_hh)
+def _probe(kind: str, nonlinearity: str | None):
+    """A step function for the kind: (x_t, state) -> (new state, {role: tensor})."""
+    from ..nn import cells
+    if kind == "lstm":
+        return _lstm_probe(cells)
+    if kind == "gru":
+        return _gru_probe(cells)
+    return _rnn_probe(cells, nonlinearity)
 
+
+def _lstm_probe(cells):
+    def make(w_ih, w_hh, b_ih, b_hh):
+        return _lstm_step_probe(cells, cells.joined(w_ih, w_hh), cells.joined_bias(b_ih, b_hh))
+    return make
+
+
+def _lstm_step_probe(cells, w, b):
     def step(x, state):
         h, c = state
         z = concat([x, h], axis=-1) @ w          # lstm_step's own first lines
@@ -54,14 +70,18 @@ def _lstm_probe(w_ih, w_hh, b_ih, b_hh):
             z = z + b
         i, f, g, o = split(z, 4, axis=-1)
         gates = {"i": sigmoid(i), "f": sigmoid(f), "g": tanh(g), "o": sigmoid(o)}
-        h, c = lstm_step(x, h, c, w, b)
+        h, c = cells.lstm_step(x, h, c, w, b)
         return (h, c), {**gates, "c": c, "h": h}
     return step
 
 
-def _gru_probe(w_ih, w_hh, b_ih, b_hh):
-    w_ih_t, w_hh_t = w_ih.T, w_hh.T
+def _gru_probe(cells):
+    def make(w_ih, w_hh, b_ih, b_hh):
+        return _gru_step_probe(cells, w_ih.T, w_hh.T, b_ih, b_hh)
+    return make
 
+
+def _gru_step_probe(cells, w_ih_t, w_hh_t, b_ih, b_hh):
     def step(x, state):
         gi, gh = x @ w_ih_t, state[0] @ w_hh_t     # gru_step's own first lines
         if b_ih is not None:
@@ -70,17 +90,17 @@ def _gru_probe(w_ih, w_hh, b_ih, b_hh):
         h_r, h_z, h_n = split(gh, 3, axis=-1)
         r = sigmoid(i_r + h_r)
         gates = {"r": r, "z": sigmoid(i_z + h_z), "n": tanh(i_n + r * h_n)}
-        h = gru_step(x, state[0], w_ih_t, w_hh_t, b_ih, b_hh)
+        h = cells.gru_step(x, state[0], w_ih_t, w_hh_t, b_ih, b_hh)
         return (h,), {**gates, "h": h}
     return step
 
 
-def _rnn_probe(nonlinearity):
+def _rnn_probe(cells, nonlinearity):
     def make(w_ih, w_hh, b_ih, b_hh):
-        w, b = joined(w_ih, w_hh), joined_bias(b_ih, b_hh)
+        w, b = cells.joined(w_ih, w_hh), cells.joined_bias(b_ih, b_hh)
 
         def step(x, state):
-            h = rnn_step(x, state[0], w, b, nonlinearity)
+            h = cells.rnn_step(x, state[0], w, b, nonlinearity)
             return (h,), {"h": h}
         return step
     return make
@@ -91,7 +111,7 @@ def run_steps(model: Any, x: Tensor, state: Any = None) -> tuple[str, list[dict]
     {"name": "l0", "scope": "lstm.l0", "steps": [{role: Tensor} for t in time order]},
     and the last layer's output (L, N, D*H) as the model returns it when batched."""
     kind = kind_of(model)
-    probe = {"lstm": _lstm_probe, "gru": _gru_probe}.get(kind) or _rnn_probe(model.nonlinearity)
+    probe = _probe(kind, getattr(model, "nonlinearity", None))
     x, batched = model._check_input(x)
     states = model._initial_states(x, state, batched)
     runs, steps = [], x.shape[0]
