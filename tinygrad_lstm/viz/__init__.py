@@ -4,7 +4,6 @@
     g = tl.viz.draw(loss)                         # a graphviz.Digraph (inline SVG in Jupyter)
     tl.viz.draw(loss, view="cell", grads=True)    # one node per step, coloured by gradient
     tl.viz.render(loss, "lstm.svg")               # .svg .png .pdf .dot; no system Graphviz needed
-    tl.viz.render(loss, "lstm.html")              # the explorer: pan, zoom, step through backward
     print(tl.viz.tape_text(loss))                 # the same records as a Wengert list
 
 The records carry where each op ran (`tl.scope(module=..., step=...)`): every time step of
@@ -20,7 +19,6 @@ from pathlib import Path
 
 from .collect import collect, flatten_outputs
 from .dot import EDGE, NODE, dot_body
-from .explorer import Explorer, explore, explore_graph, keep_outputs
 from .grads import DECADES, gradient_norms, track_grad_norms
 from .render import FORMATS, VizUnavailable, graph_class, layout, require_graphviz
 from .roles import is_fused
@@ -31,7 +29,7 @@ from .views import VIEWS, build
 
 DEFAULT_MAX_STEPS = 8
 
-__all__ = ["draw", "render", "explore", "Explorer", "tape_text", "track_grad_norms", "layout", "VizUnavailable",
+__all__ = ["draw", "render", "tape_text", "track_grad_norms", "layout", "VizUnavailable",
            "is_fused", "DEFAULT_MAX_STEPS", "VIEWS", "trace", "Trace", "lag_norms",
            "truncation_graph"]
 
@@ -62,25 +60,19 @@ def _max_steps(value) -> float:
 
 
 def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | None = None,
-         *, rankdir: str | None = None, title: str | None = None, decades: float = DECADES,
-         bookkeeping: bool = False):
+         *, rankdir: str = "LR", title: str | None = None, decades: float = DECADES):
     """The recorded graph behind `output` (a Tensor or a list/tuple of them) as a
     `graphviz.Digraph`.
 
-    view: "op" (every op that computes, with output shapes and gate names), "cell" (one
-        node per time step of each layer, with x_t, h_{t-1}, c_{t-1} in and h_t, c_t out),
-        "rolled" (each layer's cell once, its state fed back in a loop marked with the
-        number of steps) or "layer" (one node per layer).
+    view: "op" (every recorded op, with output shapes), "cell" (one node per time step of
+        each layer, with x_t, h_{t-1}, c_{t-1} in and h_t, c_t out) or "layer" (one node
+        per layer).
     grads: colour and weight edges and nodes by gradient norm, with the cell-state path
         in blue. The norms come from a backward run inside `tl.viz.track_grad_norms()`;
         without one, the renderer runs its own backward (seeded with ones, .grad untouched).
         The scale is logarithmic: the largest norm drawn is darkest, and `decades` orders
         of magnitude below it (default 8) is the palest.
-    rankdir: "LR" (time runs left to right) or "TB" (down the page). By default, LR for
-        the layer and rolled views and for one layer of up to 5 steps in the cell view;
-        TB otherwise, so that a picture shown 800 px wide keeps readable labels.
-    bookkeeping: also draw, in the op view, the ops that only move data or prepare the
-        weights (stack, getitem, split, the concat and transpose of W_ih and W_hh).
+    rankdir: "LR" (time runs left to right, the default) or "TB".
     title: a caption above the picture.
     max_steps: when a layer has more steps, only the first and last max_steps/2 are drawn
         and the rest become one node "t=4 ... t=9995". None means 8; "all" draws every step.
@@ -92,38 +84,25 @@ def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | N
         rec_norms = param_norms = None
         if grads:
             rec_norms, param_norms = gradient_norms(g, [t for t in outs if t._node is not None])
-        pic = build(g, view, limit, rec_norms, param_norms, bookkeeping)
+        pic = build(g, view, limit, rec_norms, param_norms)
         graph_attr, body = dot_body(pic, grads, rankdir, decades)
     if title:
         graph_attr.update(label=title, labelloc="t")
     Graph = graph_class()
-    graph = Graph(name="unrolled", graph_attr=graph_attr, node_attr=dict(NODE),
-                  edge_attr=dict(EDGE), body=body)
-    graph._items = tuple(pic.items)     # DOT node n<k> is item k: the explorer's map
-    keep_outputs(graph, outs, dict(views=(view,), max_steps=max_steps, grads=grads,
-                                   rankdir=rankdir, title=title, decades=decades))
-    return graph
+    return Graph(name="unrolled", graph_attr=graph_attr, node_attr=dict(NODE),
+                 edge_attr=dict(EDGE), body=body)
 
 
 def render(output, path: str | os.PathLike, view: str = "op", grads: bool = False,
            max_steps: int | str | None = None, **options):
     """Draw `output` (or take a graph `draw` returned) and write it to `path`; the suffix
-    picks the format: .svg, .png, .pdf, or .dot/.gv for the DOT text, or .html for the
-    explorer (every view, to pan, zoom and step through; see explore()). Returns `path`."""
+    picks the format: .svg, .png, .pdf, or .dot/.gv for the DOT text. Returns `path`."""
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
-    if fmt not in FORMATS + ("dot", "gv", "html"):
+    if fmt not in FORMATS + ("dot", "gv"):
         raise ValueError(f"viz.render: cannot tell the format from {str(path)!r}; end the "
-                         f"path with .svg, .png, .pdf, .dot or .html")
+                         f"path with .svg, .png, .pdf or .dot")
     graphviz = require_graphviz()
-    if fmt == "html":
-        page = explore_graph(output) if isinstance(output, graphviz.Digraph) else explore(
-            output, max_steps=max_steps, grads=grads, **options)
-        if page is None:
-            raise ValueError("viz.render: this graph's outputs are gone; to write the "
-                             "explorer, pass the tensor itself: render(loss, 'graph.html')")
-        page.save(target)
-        return path
     if isinstance(output, graphviz.Digraph):
         graph = output
     else:
