@@ -4,6 +4,7 @@
     g = tl.viz.draw(loss)                         # a graphviz.Digraph (inline SVG in Jupyter)
     tl.viz.draw(loss, view="cell", grads=True)    # one node per step, coloured by gradient
     tl.viz.render(loss, "lstm.svg")               # .svg .png .pdf .dot; no system Graphviz needed
+    tl.viz.render(loss, "lstm.html")              # the explorer: pan, zoom, step through backward
     print(tl.viz.tape_text(loss))                 # the same records as a Wengert list
 
 The records carry where each op ran (`tl.scope(module=..., step=...)`): every time step of
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from .collect import collect, flatten_outputs
 from .dot import EDGE, NODE, dot_body
+from .explorer import Explorer, explore, explore_graph, keep_outputs
 from .grads import DECADES, gradient_norms, track_grad_norms
 from .render import FORMATS, VizUnavailable, graph_class, layout, require_graphviz
 from .roles import is_fused
@@ -29,7 +31,8 @@ from .views import VIEWS, build
 
 DEFAULT_MAX_STEPS = 8
 
-__all__ = ["draw", "render", "tape_text", "track_grad_norms", "layout", "VizUnavailable",
+__all__ = ["draw", "render", "explore", "Explorer",
+           "tape_text", "track_grad_norms", "layout", "VizUnavailable",
            "is_fused", "DEFAULT_MAX_STEPS", "VIEWS", "trace", "Trace", "lag_norms",
            "truncation_graph"]
 
@@ -89,20 +92,33 @@ def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | N
     if title:
         graph_attr.update(label=title, labelloc="t")
     Graph = graph_class()
-    return Graph(name="unrolled", graph_attr=graph_attr, node_attr=dict(NODE),
-                 edge_attr=dict(EDGE), body=body)
+    graph = Graph(name="unrolled", graph_attr=graph_attr, node_attr=dict(NODE),
+                  edge_attr=dict(EDGE), body=body)
+    graph._items = tuple(pic.items)     # DOT node n<k> is item k: the explorer's map
+    keep_outputs(graph, outs, dict(views=(view,), max_steps=max_steps, grads=grads,
+                                   rankdir=rankdir, title=title, decades=decades))
+    return graph
 
 
 def render(output, path: str | os.PathLike, view: str = "op", grads: bool = False,
            max_steps: int | str | None = None, **options):
     """Draw `output` (or take a graph `draw` returned) and write it to `path`; the suffix
-    picks the format: .svg, .png, .pdf, or .dot/.gv for the DOT text. Returns `path`."""
+    picks the format: .svg, .png, .pdf, or .dot/.gv for the DOT text, or .html for the
+    explorer (every view, to pan, zoom and step through; see explore()). Returns `path`."""
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
-    if fmt not in FORMATS + ("dot", "gv"):
+    if fmt not in FORMATS + ("dot", "gv", "html"):
         raise ValueError(f"viz.render: cannot tell the format from {str(path)!r}; end the "
-                         f"path with .svg, .png, .pdf or .dot")
+                         f"path with .svg, .png, .pdf, .dot or .html")
     graphviz = require_graphviz()
+    if fmt == "html":
+        page = explore_graph(output) if isinstance(output, graphviz.Digraph) else explore(
+            output, max_steps=max_steps, grads=grads, **options)
+        if page is None:
+            raise ValueError("viz.render: this graph's outputs are gone; to write the "
+                             "explorer, pass the tensor itself: render(loss, 'graph.html')")
+        page.save(target)
+        return path
     if isinstance(output, graphviz.Digraph):
         graph = output
     else:

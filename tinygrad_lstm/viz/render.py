@@ -3,7 +3,8 @@
 When a `dot` executable is on PATH it does the layout (through the `graphviz` package);
 otherwise pygraphviz does it in-process with the Graphviz libraries its wheel bundles, so
 `pip install tinygrad-lstm[viz]` is enough on a fresh machine. The graph objects that
-`tl.viz.draw` returns use the same route for `pipe()` and for Jupyter's inline SVG.
+`tl.viz.draw` returns use the same route for `pipe()` and for Jupyter's inline SVG (and
+show the explorer of their view as HTML, next to it).
 """
 from __future__ import annotations
 
@@ -65,5 +66,12 @@ def graph_class():
 
         def _repr_svg_(self) -> str:
             return self.pipe(format="svg", encoding="utf-8")
+
+        def _repr_html_(self) -> str | None:
+            """Jupyter shows the explorer of this view (None, so the SVG, once the
+            outputs it was drawn from are gone)."""
+            from .explorer import explore_graph
+            page = explore_graph(self)
+            return None if page is None else page._repr_html_()
 
     return UnrolledGraph

@@ -1,0 +1,167 @@
+"""The explorer (tl.viz.render(out, "graph.html")): one self-contained page whose backward
+pass adds each weight's gradient up term by term to exactly the engine's .grad; opened in
+a real browser (the system's chromium, driven by playwright) where one is installed."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pygraphviz")
+
+import tinygrad_lstm as tl  # noqa: E402
+from tinygrad_lstm.app import experiments as ex  # noqa: E402
+from tinygrad_lstm.app.cli import main as cli_main  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def page_data(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    found = re.search(r'<script type="application/json" id="data">(.*?)</script>', text, re.S)
+    return json.loads(found.group(1))
+
+
+def terms(weight: dict) -> np.ndarray:
+    values = np.frombuffer(base64.b64decode(weight["values"]), dtype=np.float32)
+    return values.reshape(len(weight["terms"]), *weight["shape"])
+
+
+def lstm_page(tmp_path, steps=3, fused=False, name="graph.html"):
+    loss, model = ex.graph_loss("lstm", steps=steps, fused=fused)
+    path = tl.viz.render(loss, tmp_path / name)
+    loss.backward()
+    return Path(path), dict(model.named_parameters())
+
+
+def test_the_page_is_one_self_contained_file(tmp_path):
+    path, _ = lstm_page(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.count("<svg") >= 4   # every view
+    assert not re.search(r"<(link|img|iframe)\b|<script[^>]*\bsrc=|@import|url\(", text)
+    # the only addresses are XML namespaces, which nothing fetches
+    assert set(re.findall(r"https?://[^\s\"'<>)]+", text)) <= {
+        "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["composed", "fused"])
+def test_each_weight_is_the_sum_of_its_terms(tmp_path, fused):
+    path, params = lstm_page(tmp_path, steps=4, fused=fused)
+    data = page_data(path)
+    assert data["events"] and not data["note"]
+    for weight in data["weights"]:
+        grad = params[weight["name"]].grad.numpy()
+        np.testing.assert_allclose(np.reshape(weight["final"], grad.shape), grad, rtol=1e-6)
+        np.testing.assert_allclose(terms(weight).sum(axis=0), grad, rtol=1e-5, atol=1e-7)
+    counts = {w["name"]: len(w["terms"]) for w in data["weights"]}
+    # composed: one term per step (BPTT's sum over time); fused: the scan's VJP sums inside
+    assert counts["lstm.weight_hh_l0"] == (1 if fused else 4)
+    assert counts["head.weight"] == 1
+
+
+def test_a_graph_already_backpropagated_shows_forward_and_says_why(tmp_path):
+    loss, _ = ex.graph_loss("rnn", steps=2)
+    loss.backward()
+    data = page_data(Path(tl.viz.render(loss, tmp_path / "rnn.html")))
+    assert not data["events"] and "before calling backward" in data["note"]
+
+
+def test_jupyter_shows_the_explorer_of_the_drawn_view():
+    loss, _ = ex.graph_loss("gru", steps=2)
+    graph = tl.viz.draw(loss, view="cell")
+    shown = graph._repr_html_()
+    assert shown.startswith("<iframe srcdoc=") and "&lt;svg" in shown
+    assert "<svg" in graph._repr_svg_()
+    del loss
+    assert graph._repr_html_() is None       # outputs gone: the SVG alone is shown
+
+
+def test_cli_writes_the_explorer(tmp_path, capsys):
+    out = tmp_path / "lstm.html"
+    assert cli_main(["render", "lstm", "--steps", "3", "--grads", "-o", str(out)]) == 0
+    assert page_data(out)["events"]
+
+
+def test_a_1000_step_lstm_stays_under_5_mb(tmp_path):
+    path, _ = lstm_page(tmp_path, steps=1000, name="long.html")
+    assert path.stat().st_size < 5_000_000
+    data = page_data(path)
+    assert len(data["events"]) > 10_000 and data["pictures"]
+
+
+# ---- in a browser --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed "
+                                   "(pip install -e '.[dev]')")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM} (Debian: apt-get install -y chromium)")
+    with sync_api.sync_playwright() as play:
+        try:
+            chromium = play.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        except Exception as err:     # a browser that cannot start here is a skip, with why
+            pytest.skip(f"chromium did not start: {str(err).splitlines()[0]}")
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, path: Path):
+    page = browser.new_page(viewport={"width": 1400, "height": 800})
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    start = time.perf_counter()
+    page.goto(path.resolve().as_uri())
+    page.wait_for_function("window.explorerReady === true", timeout=10_000)
+    return page, errors, time.perf_counter() - start
+
+
+def shown_gradient(page, name: str, shape) -> np.ndarray:
+    cells = page.locator(f'table.grid[data-name="{name}"] td')
+    return np.array([float(v) for v in cells.evaluate_all(
+        "cells => cells.map(c => c.dataset.value)")]).reshape(shape)
+
+
+def test_stepping_through_backward_ends_at_the_engines_grad(browser, tmp_path):
+    path, params = lstm_page(tmp_path, steps=3)
+    page, errors, _ = open_page(browser, path)
+    total = len(page_data(path)["events"])
+    for _ in range(total):
+        page.click("#next")
+    assert page.inner_text("#pos").startswith(f"backward: {total} / {total}")
+    for name in ("lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_hh_l0", "head.weight"):
+        grad = params[name].grad.numpy()
+        np.testing.assert_allclose(shown_gradient(page, name, grad.shape), grad,
+                                   rtol=1e-5, atol=1e-7)
+    assert "3 of 3 terms added" in page.inner_text("#weights")
+    page.click("#views button[data-view=cell]")
+    page.click("#mode-forward")
+    for _ in range(20):          # the first records prepare the weights, drawn in no node
+        page.click("#next")
+        if page.locator("svg .node.current").count():
+            break
+    assert page.locator("svg .node.current").count() == 1
+    assert "computes" in page.inner_text("#event")
+    assert errors == []
+
+
+def test_a_1000_step_lstm_opens_in_under_2_s(browser, tmp_path):
+    path, params = lstm_page(tmp_path, steps=1000, name="long.html")
+    page, errors, seconds = open_page(browser, path)
+    assert seconds < 2.0, f"the 1,000-step explorer took {seconds:.2f} s to open"
+    page.click("#next-step")
+    page.click("#end")
+    grad = params["lstm.weight_hh_l0"].grad.numpy()
+    np.testing.assert_allclose(shown_gradient(page, "lstm.weight_hh_l0", grad.shape), grad,
+                               rtol=1e-5, atol=1e-7)
+    page.click("#expand")
+    assert page.locator("svg .node").count() > 0
+    assert errors == []

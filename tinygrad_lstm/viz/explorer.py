@@ -1,0 +1,237 @@
+"""The explorer: one self-contained HTML file to pan, zoom and step through a graph.
+
+    tl.viz.render(loss, "graph.html")      # or: ex = tl.viz.explore(loss); ex.save("graph.html")
+
+The page holds everything inline (style, script, the SVG of every view, the data as JSON):
+no network, no server, it opens from file://. It shows each node's op, formula, shapes,
+dtype, scope, step, gradient norm, a value summary where a value is known (parameters and
+the drawn outputs: nodes hold no arrays) and the line that created it where the forward
+pass ran under `tl.detect_anomaly()`. Its controls walk the tape forward, or backward in
+reverse recording order, showing the cotangent that arrives at each record and each
+shared weight's gradient growing term by term (backward_steps.py). Long graphs stay small:
+middle steps are elided in the pictures, and per-term gradient values are kept only while
+they fit TERM_BUDGET (their norms always are).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+from ..ops import OPS
+from ..printing import format_params
+from .backward_steps import Trace, missing_vjps, to_numpy, trace_backward
+from .collect import collect, flatten_outputs
+
+ASSETS = Path(__file__).parent
+TERM_BUDGET = 1_000_000     # bytes of per-term gradient values a page keeps (else none)
+GRID_LIMIT = 4096           # a weight's gradient values are shown up to this many entries
+EXPANDED = {"op": 16}       # steps drawn when expanded: the op view's layout grows fast
+EXPANDED_DEFAULT = 32
+
+
+def _short(x: float) -> float:
+    return float(f"{x:.4g}")
+
+
+def _summary(array) -> str:
+    a = np.asarray(array, dtype=np.float64)
+    if a.size == 0:
+        return "empty"
+    if a.size == 1:
+        return f"value {a.reshape(())[()]:.4g}"
+    return (f"min {a.min():.3g}, mean {a.mean():.3g}, max {a.max():.3g}, "
+            f"std {a.std():.3g}")
+
+
+class _Strings:
+    """One table of strings; everything else refers to them by index (the page stays small
+    when 1,000 steps repeat the same op names, shapes and source lines)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def __call__(self, text) -> int:
+        if text is None or text == "":
+            return -1
+        return self.index.setdefault(str(text), len(self.index))
+
+    def table(self) -> list[str]:
+        return list(self.index)
+
+
+def _rows(g, s: _Strings) -> list[int]:
+    """Eight ints per row: op, scope, step, shapes, dtype, output names, params, where."""
+    flat: list[int] = []
+    for rec in g.records:
+        tape_rec = getattr(rec, "part_of", rec)
+        step = rec.tags.get("step")
+        shapes = " ".join(str(tuple(shape)) for shape, _ in rec.avals)
+        names = g.names[len(flat) // 8]
+        flat += [s(rec.op), s(rec.tags.get("scope")), -1 if step is None else step, s(shapes),
+                 s(rec.avals[0][1] if rec.avals else ""),
+                 s(", ".join(n or "-" for n in names) if any(names) else ""),
+                 s(format_params(tape_rec) if tape_rec is rec else f"step of {tape_rec.op}"),
+                 s(rec.tags.get("where"))]
+    return flat
+
+
+def _leaves(g, s: _Strings) -> list[list]:
+    out = []
+    for node in g.leaves:
+        tensor = node.leaf() if node.leaf is not None else None
+        value = _summary(tensor.numpy()) if tensor is not None else ""
+        out.append([s(node.name), s(str(node.shape)), s(node.dtype), int(node.requires_grad),
+                    s(value)])
+    return out
+
+
+def _weights(g, trace: Trace) -> list[dict]:
+    """Per parameter: its terms (event, |term|, |sum so far|), the final gradient, and the
+    terms' values when all of them fit the page's budget."""
+    out = []
+    sizes = [int(np.prod(g.leaves[j].shape)) * len(terms) for j, terms in trace.terms.items()]
+    keep = 4 * sum(sizes) <= TERM_BUDGET
+    for j, terms in trace.terms.items():
+        node = g.leaves[j]
+        final = trace.grads.get(j)
+        running, rows, packed = None, [], []
+        for event, term in terms:
+            running = term.astype(np.float64) if running is None else running + term
+            rows.append([event, _short(float(np.linalg.norm(term))),
+                         _short(float(np.linalg.norm(running)))])
+            packed.append(term.astype(np.float32).ravel())
+        size = int(np.prod(node.shape)) if node.shape else 1
+        entry = {"leaf": j, "name": node.name or f"param {j}", "shape": list(node.shape),
+                 "terms": rows, "norm": None if final is None else float(np.linalg.norm(final)),
+                 "final": None, "values": None}
+        if final is not None and size <= GRID_LIMIT:
+            entry["final"] = [float(v) for v in np.asarray(final, np.float64).ravel()]
+            if packed and keep:
+                entry["values"] = base64.b64encode(np.concatenate(packed).tobytes()).decode()
+        out.append(entry)
+    return out
+
+
+def _node_maps(g, keys: list[tuple]) -> tuple[list[int], list[int], list[str]]:
+    """Which drawn node (its position, so its SVG title n<k>) shows each row and each leaf."""
+    where = {key: k for k, key in enumerate(keys)}
+    rows = []
+    for i, (scope, step) in enumerate(g.groups):
+        probes = [("r", i), ("c", scope, step), ("e", scope)] if step is not None else [("r", i)]
+        probes.append(("L", scope))
+        rows.append(next((where[p] for p in probes if p in where), -1))
+    leaves = [where.get(("l", j), -1) for j in range(len(g.leaves))]
+    return rows, leaves, [str(key[0]) for key in keys]
+
+
+def _svg(graph) -> str:
+    from .render import layout
+    text = layout(graph.source, "svg", graph.engine).decode("utf-8")
+    text = text[text.index("<svg"):]                       # no XML prolog inside HTML
+    return re.sub(r"</(script)", r"<\\/\1", text, flags=re.I)
+
+
+def _pictures(g, outs, views, max_steps, grads, draw_options) -> tuple[list[dict], list[str]]:
+    from . import VIEWS, _max_steps, draw
+    pictures, svgs = [], []
+    for view in views or VIEWS:
+        levels = [("", max_steps)]
+        for label, steps in levels:
+            graph = draw(outs, view=view, grads=grads, max_steps=steps, **draw_options)
+            keys = list(graph._items)
+            if label == "" and any(key[0] == "e" for key in keys):
+                wider = EXPANDED.get(view, EXPANDED_DEFAULT)
+                if wider > _max_steps(steps):
+                    levels.append(("expanded", wider))
+            rows, leaves, kinds = _node_maps(g, keys)
+            pictures.append({"view": view, "level": label, "svg": len(svgs), "rows": rows,
+                             "leaves": leaves, "kinds": kinds})
+            svgs.append(_svg(graph))
+    return pictures, svgs
+
+
+class Explorer:
+    """The explorer page of a graph: `.html` is its text, `.save(path)` writes it, and in
+    Jupyter it displays inline (in an iframe, so its script and style stay its own)."""
+
+    def __init__(self, page: str) -> None:
+        self.html = page
+
+    def save(self, path) -> Path:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.html, encoding="utf-8")
+        return target
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" style="width:100%;'
+                f'height:640px;border:1px solid #ccc" sandbox="allow-scripts"></iframe>')
+
+
+def explore(output, views=None, max_steps=None, grads: bool = False, **options) -> Explorer:
+    """The explorer of the graph behind `output` (a Tensor or a list/tuple of them).
+
+    views: the views to embed, in order (default: every one of tl.viz.VIEWS); each view
+        with elided steps also gets an expanded picture. max_steps, grads and the
+        options (rankdir, title, ...) are draw()'s. The backward pass shown is the explorer's own (retain_graph,
+        seeded with ones, .grad untouched); when a backward already freed the graph, the
+        page shows the forward pass and says why the backward is missing.
+    """
+    outs = flatten_outputs(output)
+    g = collect(outs)
+    strings = _Strings()
+    note, trace = "", None
+    if missing_vjps(g):
+        note = ("A backward pass already ran through this graph and freed it: make the "
+                "explorer before calling backward (or call backward with retain_graph=True).")
+    else:
+        trace = trace_backward(g, [t for t in outs if t._node is not None])
+    pictures, svgs = _pictures(g, outs, views, max_steps, grads, options)
+    title = options.get("title")
+    roots = {}
+    for t, src in zip([t for t in outs if t._node is not None and t._node.record], g.roots):
+        roots[src[1]] = _summary(t.numpy())
+    data = {
+        "title": title or "", "note": note, "rows": _rows(g, strings),
+        "leaves": _leaves(g, strings), "roots": roots,
+        "src": [[src[1] if src[0] == "r" else -1 - src[1] for src in row] for row in g.sources],
+        "formulas": {name: d.formula for name, d in OPS.items()},
+        "pictures": pictures,
+        "events": [] if trace is None else [[a, n, [_short(x) for x in o], [_short(x) for x in i]]
+                                            for a, n, o, i in trace.events],
+        "weights": [] if trace is None else _weights(g, trace),
+    }
+    data["strings"] = strings.table()
+    return Explorer(_page(data, svgs, title))
+
+
+def _page(data: dict, svgs: list[str], title: str | None) -> str:
+    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    blocks = "".join(f'<script type="text/plain" id="svg{k}">{svg}</script>\n'
+                     for k, svg in enumerate(svgs))
+    parts = {"title": html.escape(title or "tinygrad-lstm explorer"), "svgs": blocks,
+             "data": payload, "style": (ASSETS / "explorer.css").read_text(encoding="utf-8"),
+             "script": (ASSETS / "explorer.js").read_text(encoding="utf-8")}
+    template = (ASSETS / "explorer.html").read_text(encoding="utf-8")
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], template)   # one pass
+
+
+def keep_outputs(graph, outs: list, options: dict) -> None:
+    """Let a graph from draw() show the explorer in Jupyter: weak references to what it
+    was drawn from (a graph must not keep a whole recorded run alive)."""
+    graph._explore = ([weakref.ref(t) for t in outs], options)
+
+
+def explore_graph(graph) -> Explorer | None:
+    """The explorer of a graph draw() returned, or None when its outputs are gone."""
+    refs, options = getattr(graph, "_explore", (None, None))
+    outs = [ref() for ref in refs or ()]
+    if not outs or any(t is None for t in outs):
+        return None
+    return explore(outs, **options)
