@@ -11,7 +11,7 @@ import numpy as np
 
 import tinygrad_lstm as tl
 
-from . import checks, parser
+from . import checks, learn, parser
 from . import experiments as ex
 from .checks import UsageError, check_memory, check_output
 from .parser import GRADFLOW_FORGET_BIAS, TASK_DEFAULTS, Parser
@@ -258,6 +258,7 @@ def cmd_render(args) -> int:
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "gradflow": cmd_gradflow,
             "demo": cmd_demo, "render": cmd_render}
+COMMANDS.update(learn.COMMANDS)     # trace, truncation, exercise
 # What a run can raise that is the input's fault or the machine's, not a bug: one line each.
 EXPECTED = (UsageError, ValueError, TypeError, OSError, ImportError, MemoryError,
             tl.viz.VizUnavailable)

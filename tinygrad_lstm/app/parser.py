@@ -176,4 +176,6 @@ def build_parser(bench: bool = True) -> Parser:
         _add_bench(sub)
     _add_demo(sub)
     _add_render(sub)
+    from .learn import add_parsers     # (learn.py uses this module's option helpers)
+    add_parsers(sub)
     return parser
