@@ -85,10 +85,16 @@ def _numpy_factory() -> Backend:
     return NumpyBackend()
 
 
+def _numba_factory() -> Backend:
+    from .numpy_backend import NumbaBackend
+    return NumbaBackend()
+
+
 def _cupy_factory() -> Backend:
     from .cupy_backend import CupyBackend
     return CupyBackend()
 
 
 register_backend("numpy", _numpy_factory)
+register_backend("numba", _numba_factory)
 register_backend("cupy", _cupy_factory)

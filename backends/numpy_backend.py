@@ -23,8 +23,9 @@ class NumpyBackend(NumpyDtypes):
     name = "numpy"
 
     def __init__(self) -> None:
+        from .numpy_kernels import KERNELS
         self.xp = np
-        self.fused: dict[str, Any] = {}
+        self.fused: dict[str, Any] = dict(KERNELS)   # the LSTM scan with in-place ufuncs
 
     def asarray(self, data: Any, dtype: Any = None) -> np.ndarray:
         return np.asarray(data, dtype=None if dtype is None else self.dtype(dtype))
@@ -48,3 +49,17 @@ class NumpyBackend(NumpyDtypes):
 
     def uniform(self, rng: np.random.Generator, shape, dtype, low: float, high: float) -> np.ndarray:
         return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+class NumbaBackend(NumpyBackend):
+    """NumPy arrays, with the LSTM scan compiled by numba (pip install 'tinygrad-lstm[numba]')."""
+    name = "numba"
+
+    def __init__(self) -> None:
+        super().__init__()
+        try:
+            from .numba_kernels import KERNELS
+        except ImportError as err:
+            raise ImportError("the 'numba' backend needs numba and SciPy (its BLAS): pip install "
+                              "'tinygrad-lstm[numba]'; backend='numpy' needs neither") from err
+        self.fused = dict(KERNELS)

@@ -26,8 +26,14 @@ if _strict_ready():
     from strict_backend import StrictBackend
     tl.register_backend("strict", StrictBackend)
 
+def _numba_ready() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("numba", "scipy"))
+
+
 BACKENDS = [
     pytest.param("numpy", id="numpy"),
+    pytest.param("numba", id="numba", marks=pytest.mark.skipif(
+        not _numba_ready(), reason="numba (the [numba] extra) is not installed")),
     pytest.param("strict", id="strict", marks=pytest.mark.skipif(
         not _strict_ready(), reason="array-api-strict is not installed")),
     pytest.param("cupy", id="cupy", marks=[pytest.mark.gpu, pytest.mark.skipif(

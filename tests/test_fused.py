@@ -13,6 +13,7 @@ import pytest
 
 import tinygrad_lstm as tl
 from tinygrad_lstm import tape
+from tinygrad_lstm.backends.numpy_backend import NumpyBackend
 from tinygrad_lstm.tensor import apply
 from conftest import CUPY_READY
 
@@ -127,6 +128,26 @@ def test_gradcheck_fused_ops(backend, steps, reverse):
     assert tl.gradcheck(fn, inputs)
 
 
+class PortableBackend(NumpyBackend):
+    """NumPy without the scan kernels: ops/fused.py's own loop, written against xp."""
+    name = "numpy-xp"
+
+    def __init__(self):
+        super().__init__()
+        self.fused = {}
+
+
+def test_portable_loop_equals_composed():
+    tl.register_backend("numpy-xp", PortableBackend)
+    data = arrays((4, 3, 5, 2), layers=2)
+    fused = grads_of(lstm_layer, data, "numpy-xp", layers=2, reverse=True)
+    composed = grads_of(composed_layer, data, "numpy", layers=2, reverse=True)
+    np.testing.assert_allclose(fused[0], composed[0], rtol=1e-12, atol=1e-12)
+    for name in composed[2]:
+        np.testing.assert_allclose(fused[2][name], composed[2][name], rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
+
+
 def test_gradcheck_rejects_a_wrong_step_vjp(monkeypatch):
     """The check above has teeth: a slightly wrong gate derivative is caught."""
     from tinygrad_lstm.ops import fused
@@ -138,8 +159,9 @@ def test_gradcheck_rejects_a_wrong_step_vjp(monkeypatch):
         dz *= 1.001
         return dc_prev
     monkeypatch.setattr(fused, "cell_backward", wrong)
+    tl.register_backend("numpy-xp", PortableBackend)   # the loop of ops/fused.py, no kernels
     data = arrays((2, 2, 3, 2), seed=4)
-    inputs = [tl.tensor(data[f"{n}_0"] if n != "x" else data["x"]) for n in NAMES]
+    inputs = [tl.tensor(data[f"{n}_0"] if n != "x" else data["x"], backend="numpy-xp") for n in NAMES]
     with pytest.raises(tl.GradcheckError):
         tl.gradcheck(lambda *a: list(lstm_layer(*a)), inputs)
 
