@@ -29,6 +29,7 @@ GOLDEN = Path(__file__).parent / "golden"
 # ---- reading DOT back ----------------------------------------------------------------
 NODE = re.compile(r"^\s*(n\d+) \[(.*)\]$")
 EDGE = re.compile(r"^\s*(n\d+)(?::[\w]+)*(?::[nsew])? -> (n\d+)(?::[\w]+)*(?::[nsew])?(?: \[(.*)\])?$")
+CELL_STEP = re.compile(r">t=(\d+)<")
 OPEN = re.compile(r"^\s*subgraph (cluster_\w+) \{$")
 
 
@@ -51,7 +52,7 @@ class Dot:
                 stack.pop()
             elif line.strip().startswith("graph [label=") and stack:
                 self.cluster_labels[stack[-1]] = re.match(r'\s*graph \[label="([^"]*)"', line).group(1)
-            elif m := EDGE.match(line):
+            elif (m := EDGE.match(line)) and "style=invis" not in line:
                 self.edges.append((m.group(1), m.group(2), m.group(3) or ""))
             elif m := NODE.match(line):
                 self.nodes[m.group(1)] = m.group(2)
@@ -74,11 +75,21 @@ class Dot:
         return found
 
     def step_of(self, node: str) -> int | None:
+        """The step a node belongs to: its step cluster's, or a cell's own (t=3)."""
+        if m := CELL_STEP.search(self.label(node)):
+            return int(m.group(1))
         for name in reversed(self.where[node]):
             m = re.search(r"_t(\d+)$", name)
             if m:
                 return int(m.group(1))
         return None
+
+    def steps_drawn(self, layer: str) -> list[int]:
+        """The steps drawn of `layer` (its sanitised scope): step clusters, or cells."""
+        found = set(self.step_clusters(layer))
+        found |= {self.step_of(n) for n in self.nodes if f"cluster_{layer}" in self.where[n]
+                  and CELL_STEP.search(self.label(n))}
+        return sorted(found)
 
     def successors(self, node: str) -> list[str]:
         return [b for a, b, _ in self.edges if a == node]
@@ -124,7 +135,8 @@ def test_one_cluster_per_step_nested_in_its_layer():
 
 
 @pytest.mark.parametrize("view", ["op", "cell"])
-def test_each_parameter_is_one_node_outside_the_steps_with_an_edge_into_every_step(view):
+def test_each_parameter_is_one_node_outside_the_steps_with_one_edge_into_the_first_step(view):
+    """Drawn once, entering the first step only: no curve across the picture per step."""
     d = dot_of(unroll("lstm", steps=6, layers=2), view=view)
     for k in (0, 1):
         for name in (f"lstm.weight_l{k}", f"lstm.bias_l{k}"):
@@ -132,7 +144,14 @@ def test_each_parameter_is_one_node_outside_the_steps_with_an_edge_into_every_st
             assert "(" in d.label(node)                          # its shape
             assert d.step_of(node) is None
             assert f"cluster_lstm_l{k}" in d.where[node]          # with its layer
-            assert {d.step_of(n) for n in d.successors(node)} == set(range(6))
+            assert {d.step_of(n) for n in d.successors(node)} == {0}
+
+
+def test_every_step_names_the_parameters_it_uses():
+    d = dot_of(unroll("lstm", steps=6))
+    for symbol in ("W", "b"):
+        users = [n for n in d.find(rf"\\nuses {symbol}\\n") if "cluster_lstm_l0" in d.where[n]]
+        assert sorted(d.step_of(n) for n in users) == list(range(6)), symbol
 
 
 def test_parameter_labels_carry_name_and_shape():
@@ -143,16 +162,96 @@ def test_parameter_labels_carry_name_and_shape():
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("view", ["op", "cell"])
-def test_nn_layers_parameters_reach_every_step(kind, view):
+def test_nn_layers_parameters_enter_the_first_step_and_every_step_uses_them(kind, view):
     loss, model = nn_loss(kind, steps=5, layers=2)
     d = dot_of(loss, view=view)
     for name, _ in getattr(model, kind).named_parameters():
         full = f"{kind}.{name}"
         (node,) = d.find(rf'^"{re.escape(full)}\\n')
         assert d.step_of(node) is None
-        assert steps_reached(d, node) == set(range(5)), full
+        assert {d.step_of(n) for n in d.successors(node)} == {0}, full
+        if view == "op":         # W_ih, b_hh ... named in a label at every step
+            symbol = viz.passes.symbol(full)
+            users = [n for n in d.nodes if re.search(rf"uses [^\\]*{symbol}\b", d.label(n))
+                     and f"cluster_{kind}_l{name[-1]}" in d.where[n]]
+            assert {d.step_of(n) for n in users} == set(range(5)), full
     for k in (0, 1):
-        assert sorted(d.step_clusters(f"{kind}_l{k}")) == [0, 1, 2, 3, 4]
+        assert d.steps_drawn(f"{kind}_l{k}") == [0, 1, 2, 3, 4]
+
+
+def test_bookkeeping_is_drawn_only_when_asked_for():
+    loss, _ = nn_loss("lstm", steps=3)
+    ops = {d.label(n).split("\\n")[0].strip('"').split(" ")[0] for d in [dot_of(loss)] for n in d.nodes}
+    assert not ops & {"split", "stack", "getitem", "transpose"}
+    assert "concat" in ops                        # [x_t, h_{t-1}]: part of the equations
+    d = dot_of(loss, bookkeeping=True)
+    every = {d.label(n).split("\\n")[0].strip('"') for n in d.nodes}
+    assert {"split", "stack", "getitem", "transpose"} <= every
+
+
+def test_gates_are_named_in_the_op_view():
+    for kind, gates in (("lstm", "ifgo"), ("gru", "rzn")):
+        loss, _ = nn_loss(kind, steps=2)
+        d = dot_of(loss)
+        for gate in gates:
+            named = d.find(rf'^"(sigmoid|tanh) → {gate}\\n')
+            assert sorted(d.step_of(n) for n in named) == [0, 1], (kind, gate)
+
+
+def test_the_first_step_names_its_inputs_not_the_unrecorded_concat():
+    loss, _ = nn_loss("lstm", steps=3, inputs=3, hidden=8)
+    d = dot_of(loss, view="cell")
+    (first,) = [n for n in d.nodes if ">t=0<" in d.label(n)]
+    label = d.label(first)
+    for text in (">x_0<", ">h_init<", ">c_init<", "x: (2, 3)", "h, c: (2, 8)"):
+        assert text in label, text
+    assert "concat" not in label
+    op = dot_of(loss)
+    assert op.find(r'^"concat\(x_0, h_init\)\\n\(2, 11\)"')
+
+
+def test_user_names_are_shown():
+    W = tl.tensor(np.full((2, 2), 0.5), requires_grad=True)
+    W.name = "W_rec"
+    h = tl.tensor(np.ones((1, 2)))
+    h.name = "start"
+    for t in range(2):
+        with tl.scope("rnn", step=t):
+            h = tl.tanh(h @ W)
+            h.name = "memory"
+    d = dot_of(h.sum())
+    assert d.find(r'^"W_rec\\n') and d.find(r'^"start\\n')
+    assert len(d.find(r'^"tanh → memory\\n')) == 2
+
+
+def test_fused_and_composed_layers_give_the_same_cell_and_rolled_views():
+    for view in ("cell", "rolled"):
+        composed = viz.draw(nn_loss("lstm", steps=5, layers=2)[0], view=view).source
+        fused = viz.draw(nn_loss("lstm", steps=5, layers=2, fused=True)[0], view=view).source
+        assert composed == fused, view
+
+
+def test_rolled_view_draws_each_layer_once_with_its_loop_marked():
+    loss, _ = nn_loss("lstm", steps=7, layers=2)
+    d = dot_of(loss, view="rolled")
+    cells = [n for n in d.nodes if "t = 0 ... 6" in d.label(n)]
+    assert len(cells) == 2 and all("7 steps" in d.label(n) for n in cells)
+    loops = [(a, attrs) for a, b, attrs in d.edges if a == b]
+    assert sorted(a for a, _ in loops) == sorted(cells * 2)          # h and c, per layer
+    assert sum('label="x7 steps"' in attrs for _, attrs in loops) == 2
+    assert not d.step_clusters()
+
+
+def test_legend_explains_what_is_drawn():
+    d = dot_of(unroll("lstm", steps=3))
+    legend = d.source[d.source.index("legend [label="):]
+    for text in ("the cell state", "the hidden state", "a parameter", "double border",
+                 "blue border", "matrix product"):
+        assert text in legend, text
+    grads = dot_of(unroll("lstm", steps=12), view="cell", grads=True).source
+    legend = grads[grads.index("legend [label="):]
+    for text in ("gradient norm", "blue: the cell-state path", "elided steps", "1e-8"):
+        assert text in legend, text
 
 
 # ---- elision ---------------------------------------------------------------------------
@@ -166,16 +265,16 @@ def test_middle_steps_collapse_into_one_node():
     into = {d.step_of(a) for a, b, _ in d.edges if b == elided}
     out_of = {d.step_of(b) for a, b, _ in d.edges if a == elided}
     assert 3 in into and 16 in out_of
-    # the weights still reach the elided steps, once
+    # the weights enter the first step only
     (w,) = d.find(r'^"rnn\.weight_l0')
-    assert sum(1 for a, b, _ in d.edges if a == w and b == elided) == 1
+    assert [d.step_of(b) for a, b, _ in d.edges if a == w] == [0]
 
 
 @pytest.mark.parametrize("max_steps, kept", [(1, [0]), (2, [0, 9]), (5, [0, 1, 2, 8, 9]),
                                              (10, list(range(10))), ("all", list(range(10)))])
 def test_max_steps(max_steps, kept):
     d = dot_of(unroll("lstm", steps=10), view="cell", max_steps=max_steps)
-    assert sorted(d.step_clusters("lstm_l0")) == kept
+    assert d.steps_drawn("lstm_l0") == kept
     assert bool(d.find("steps elided")) == (len(kept) < 10)
 
 
@@ -197,7 +296,7 @@ def test_node_and_edge_counts_grow_linearly_with_steps(view):
     per_step = (counts[10] - counts[5]) / 5
     np.testing.assert_array_equal(counts[20] - counts[10], per_step * 10)
     if view == "op":
-        assert per_step[0] == 13 + 1 + 13      # 13 ops a layer, and layer 0's input x_t
+        assert per_step[0] == 12 + 1 + 12      # 12 ops a layer (not the split), layer 0's x_t
 
 
 def test_several_outputs_are_drawn_together():
@@ -210,7 +309,7 @@ def test_several_outputs_are_drawn_together():
 
 def test_bad_arguments():
     loss = unroll("rnn", steps=2)
-    with pytest.raises(ValueError, match="view must be one of op, cell, layer"):
+    with pytest.raises(ValueError, match="view must be one of op, cell, rolled, layer"):
         viz.draw(loss, view="ops")
     with pytest.raises(ValueError, match="max_steps must be a positive int"):
         viz.draw(loss, max_steps=0)
@@ -222,9 +321,9 @@ def test_bad_arguments():
 
 # ---- views -----------------------------------------------------------------------------
 def test_op_view_shows_every_primitive_with_its_output_shape():
-    d = dot_of(unroll("lstm", steps=2, batch=2, hidden=4))
+    d = dot_of(unroll("lstm", steps=2, batch=2, hidden=4), bookkeeping=True)
     labels = [d.label(n) for n in d.nodes]
-    for text in ('"matmul\\n(2, 16)"', '"split\\n4, axis=1\\n4 x (2, 4)"', '"sigmoid\\n(2, 4)"',
+    for text in ('"matmul\\nuses W\\n(2, 16)"', '"split\\n4, axis=1\\n4 x (2, 4)"', '"sigmoid\\n(2, 4)"',
                  '"tanh\\n(2, 4)"', '"mul\\n(2, 4)"', '"concat\\naxis=1\\n(2, 7)"'):
         assert text in labels, text
     assert dot_of(unroll("gru", steps=1)).find(r'^"sub \(scalar\)')   # 1 - z: folded scalar
@@ -242,22 +341,25 @@ def test_cell_view_has_one_node_per_step_with_state_ports():
             assert f'PORT="{port}"' in label and f">{text}<" in label, (t, text)
     assert ">h_init<" in d.label(by_step[0]) or ">c_init<" in d.label(by_step[0])
     recurrent = [line for line in d.source.splitlines()
-                 if re.search(r":o_[hc]:e -> n\d+:i_[hc]:w", line)]
+                 if re.search(r":o_[hc]:s -> n\d+:i_[hc]:n", line)]
     assert len(recurrent) == 2 * 3                # h and c between 4 steps
     assert all("#2166ac" in line for line in recurrent if ":o_c:" in line)
 
 
-def test_top_down_layout_puts_inputs_above_and_outputs_below():
-    d = dot_of(unroll("lstm", steps=3), view="cell", rankdir="TB")
+def test_time_runs_down_by_default_and_across_when_asked():
+    d = dot_of(unroll("lstm", steps=3), view="cell")
     assert "rankdir=TB" in d.source
-    assert len(re.findall(r":o_h:s -> n\d+:i_h:n", d.source)) == 2
-    assert len(re.findall(r"-> n\d+:body:w", d.source)) == 2 * 3   # W and b into each step
+    assert len(re.findall(r":o_h:s -> n\d+:i_h:n", d.source)) == 2      # step to step, down
+    across = dot_of(unroll("lstm", steps=3), view="cell", rankdir="LR")
+    assert len(re.findall(r":o_h:e -> n\d+:i_h:w", across.source)) == 2
+    assert len(re.findall(r"-> n\d+:body", across.source)) == 2        # W and b, once
+    assert "rankdir=LR" in dot_of(unroll("lstm", steps=3), view="rolled").source
 
 
 def test_rnn_and_gru_cells_carry_only_h():
     for kind in ("rnn", "gru"):
         d = dot_of(unroll(kind, steps=3), view="cell")
-        assert ":o_h:e" in d.source and ":o_c" not in d.source
+        assert ":o_h:s" in d.source and ":o_c" not in d.source
 
 
 def test_layer_view_has_one_node_per_layer():
@@ -292,14 +394,12 @@ def test_cell_state_path_is_highlighted_in_the_lstm_only():
 def test_fused_lstm_layer_is_drawn_as_one_node_per_step_labelled_fused():
     loss, _ = nn_loss("lstm", steps=5, fused=True)
     d = dot_of(loss)
-    steps = d.find(r'^"lstm_cell\\n\[fused\]')
+    steps = d.find(r'^"lstm_cell \(fused\)\\ngates i f g o\\n')
     assert len(steps) == 5 and {d.step_of(n) for n in steps} == set(range(5))
     assert all('shape="box3d"' in d.nodes[n] for n in steps)
     assert not d.find(r'^"(sigmoid|split)')       # no gate math drawn for the LSTM steps
     # its two outputs are two edges, labelled h and c
     assert d.source.count('taillabel="c"') == 4 and d.source.count('taillabel="h"') >= 4
-    cells = dot_of(loss, view="cell")
-    assert "lstm_cell [fused]" in cells.source
 
 
 def test_the_renderer_reads_tags_not_op_names():
@@ -319,7 +419,7 @@ def _port_norms(d: Dot, port: str) -> dict[int, float]:
     """Cell view with grads: the norm printed next to each step's output port."""
     found = {}
     for node in d.nodes:
-        m = re.search(rf'PORT="o_{port}"[^>]*>{port}_(\d+)  ([0-9.e+-]+)<', d.label(node))
+        m = re.search(rf'PORT="(?:o|up)_{port}"[^>]*>{port}_(\d+)  ([0-9.e+-]+)<', d.label(node))
         if m:
             found[int(m.group(1))] = float(m.group(2))
     return found
@@ -330,7 +430,7 @@ def test_gradient_view_shows_vanishing_in_the_rnn_and_not_in_the_lstm():
     for kind in ("rnn", "lstm"):
         d = dot_of(unroll(kind, steps=24, hidden=8, seed=1, forget_bias=3.0), view="cell",
                    grads=True)
-        assert 'legend [label=<<TABLE' in d.source
+        assert 'legend [label=<' in d.source
         h = _port_norms(d, "h")
         ratios[kind] = h[0] / h[23]
     assert ratios["rnn"] < 1e-6
@@ -385,6 +485,7 @@ GOLDEN_CASES = {
     "lstm_op_elided": lambda: viz.draw(unroll("lstm", steps=7), max_steps=2),
     "gru_layer": lambda: viz.draw(unroll("gru", steps=4, layers=2), view="layer"),
     "rnn_cell_grads": lambda: viz.draw(unroll("rnn", steps=10), view="cell", grads=True),
+    "lstm_rolled_2layers": lambda: viz.draw(nn_loss("lstm", steps=6, layers=2)[0], view="rolled"),
 }
 
 

@@ -63,19 +63,25 @@ def _max_steps(value) -> float:
 
 
 def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | None = None,
-         *, rankdir: str = "LR", title: str | None = None, decades: float = DECADES):
+         *, rankdir: str | None = None, title: str | None = None, decades: float = DECADES,
+         bookkeeping: bool = False):
     """The recorded graph behind `output` (a Tensor or a list/tuple of them) as a
     `graphviz.Digraph`.
 
-    view: "op" (every recorded op, with output shapes), "cell" (one node per time step of
-        each layer, with x_t, h_{t-1}, c_{t-1} in and h_t, c_t out) or "layer" (one node
-        per layer).
+    view: "op" (every op that computes, with output shapes and gate names), "cell" (one
+        node per time step of each layer, with x_t, h_{t-1}, c_{t-1} in and h_t, c_t out),
+        "rolled" (each layer's cell once, its state fed back in a loop marked with the
+        number of steps) or "layer" (one node per layer).
     grads: colour and weight edges and nodes by gradient norm, with the cell-state path
         in blue. The norms come from a backward run inside `tl.viz.track_grad_norms()`;
         without one, the renderer runs its own backward (seeded with ones, .grad untouched).
         The scale is logarithmic: the largest norm drawn is darkest, and `decades` orders
         of magnitude below it (default 8) is the palest.
-    rankdir: "LR" (time runs left to right, the default) or "TB".
+    rankdir: "LR" (time runs left to right) or "TB" (down the page). By default, LR for
+        the rolled and layer views, TB for the op and cell views, so that a picture shown
+        800 px wide keeps readable labels.
+    bookkeeping: also draw, in the op view, the ops that only move data or prepare the
+        weights (stack, getitem, split, the concat and transpose of W_ih and W_hh).
     title: a caption above the picture.
     max_steps: when a layer has more steps, only the first and last max_steps/2 are drawn
         and the rest become one node "t=4 ... t=9995". None means 8; "all" draws every step.
@@ -87,7 +93,7 @@ def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | N
         rec_norms = param_norms = None
         if grads:
             rec_norms, param_norms = gradient_norms(g, [t for t in outs if t._node is not None])
-        pic = build(g, view, limit, rec_norms, param_norms)
+        pic = build(g, view, limit, rec_norms, param_norms, bookkeeping)
         graph_attr, body = dot_body(pic, grads, rankdir, decades)
     if title:
         graph_attr.update(label=title, labelloc="t")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from .grads import COOL, DECADES, WARM, legend, level, shade
+from .grads import COOL, DECADES, WARM, level, shade
 from .labels import node_attrs
+from .legend import legend_label
 from .views import Picture
 
 GRAPH = {"rankdir": "LR", "fontname": "Helvetica", "fontsize": "12", "nodesep": "0.18",
@@ -19,7 +20,7 @@ NODE = {"shape": "box", "style": "rounded,filled", "fontname": "Helvetica", "fon
         "color": "#595959", "margin": "0.08,0.04", "height": "0.3"}
 EDGE = {"color": "#595959", "arrowsize": "0.6", "fontname": "Helvetica", "fontsize": "9"}
 EDGES = {   # kind -> (colour, pen width) outside the gradient view
-    "data": ("#595959", 1.0), "const": ("#a6a6a6", 0.8), "param": ("#b4a7d6", 0.8),
+    "data": ("#595959", 1.0), "const": ("#a6a6a6", 0.8), "param": ("#8e7cc3", 1.2),
     "shared": ("#8c8c8c", 1.0), "gather": ("#8c8c8c", 1.0), "state": ("#1a1a1a", 1.8), "cstate": ("#2166ac", 2.8),
 }
 CLUSTERS = {"m": {"style": "rounded,filled", "fillcolor": "#f5f5f5", "color": "#bdbdbd",
@@ -133,12 +134,12 @@ def _last_gathers(pic: Picture) -> dict:
     last: dict = {}
     for key, edge in pic.edges.items():
         latest = last.get(key[2])
-        if edge[0] == "gather" and (latest is None or pic.items[key[0]].record > pic.items[latest[0]].record):
+        if edge.kind == "gather" and (latest is None or pic.items[key[0]].record > pic.items[latest[0]].record):
             last[key[2]] = key
     return last
 
 
-def _edge_style(kind: str, norm, scale: tuple | None, fan_out: bool) -> tuple[str, float]:
+def _edge_style(kind: str, norm, scale: tuple | None) -> tuple[str, float]:
     """Colour and width of an edge; in the gradient view they follow the gradient's norm."""
     colour, width = EDGES[kind]
     if scale is None or kind == "const":
@@ -146,64 +147,101 @@ def _edge_style(kind: str, norm, scale: tuple | None, fan_out: bool) -> tuple[st
     value = level(norm, *scale)
     if value is None:
         return "#d0d0d0", 0.6
-    # Parameter edges are many and secondary: colour says the norm, not width.
-    width = (0.5 + 1.0 * value) if fan_out else (0.6 + 3.4 * value)
-    return shade(value, COOL if kind == "cstate" else WARM), width
+    return shade(value, COOL if kind == "cstate" else WARM), 0.6 + 3.4 * value
+
+
+def _compass(port: str, across: bool) -> str:
+    """Where a cell's port sits: state in before the step and out after it (left and right
+    when time runs across, top and bottom when it runs down); x in from below (or the
+    left), what leaves the layer out of the top (or the right)."""
+    if port == "body":
+        return ""
+    if port == "i_x":
+        return "s" if across else "w"
+    prefix = port.split("_", 1)[0]
+    if prefix == "up":
+        return "n" if across else "e"
+    return {"i": "w", "o": "e"}[prefix] if across else {"i": "n", "o": "s"}[prefix]
 
 
 def _edge_lines(pic: Picture, ids: dict[tuple, str], scale: tuple | None, rankdir: str) -> list[str]:
     out = []
-    constrained: set = set()
-    # Parameters come in from the side, across the flow of time, so that their edges
-    # into every step do not tangle with the data and state edges.
     across = rankdir in ("LR", "RL")
-    side = "n" if across else "w"
-    in_side, out_side = ("w", "e") if across else ("n", "s")
     last_gather = _last_gathers(pic)
-    for (src, src_port, dst, dst_port), (kind, norm, count) in pic.edges.items():
+    steps = {scope: len(seq) for scope, seq in pic.g.steps.items()}
+    looped: set = set()
+    for (src, src_port, dst, dst_port), edge in pic.edges.items():
         slot = src_port[1:] if src_port and src_port[0] == "#" else None
-        tail = ids[src] + (f":{src_port}:{out_side}" if src_port and slot is None else "")
-        head = ids[dst] + (f":{dst_port}" if dst_port else "")
-        fan_out = kind in ("param", "shared")
-        if dst_port == "body" or (fan_out and not dst_port):
-            head += f":{side}"
-        elif dst_port:
-            head += f":{in_side}"
-        colour, width = _edge_style(kind, norm, scale, fan_out)
+        tail, head = ids[src], ids[dst]
+        if src_port and slot is None:
+            tail += f":{src_port}:{_compass(src_port, across)}"
+        if dst_port:
+            head += f":{dst_port}" + (f":{_compass(dst_port, across)}" if dst_port != "body" else "")
+        colour, width = _edge_style(edge.kind, edge.norm, scale)
         attrs: dict[str, str] = {}
         if colour != EDGE["color"]:
             attrs["color"] = colour
         if width != 1.0:
             attrs["penwidth"] = f"{width:.2f}"
-        if fan_out:
-            attrs["arrowsize"] = "0.4"
-            if src in constrained:
-                attrs["constraint"] = "false"   # the first use places the parameter
-            constrained.add(src)
+        if edge.kind == "param":
+            attrs["arrowsize"] = "0.5"
         if slot is not None:
             attrs["taillabel"] = _output_name(pic, src, int(slot))
-            attrs["labelfontsize"] = "8"
             attrs["labelfontcolor"] = "#525252"
-        if kind == "gather" and last_gather[dst] != (src, src_port, dst, dst_port):
+        if edge.kind == "gather" and last_gather[dst] != (src, src_port, dst, dst_port):
             attrs["constraint"] = "false"
+        if src == dst and src not in looped:   # the rolled view's loops: one says how often
+            looped.add(src)
+            attrs["label"] = f"x{steps.get(pic.items[src].scope, 0)} steps"
+        if edge.kind not in ("state", "cstate") and pic.items[src].kind in ("cell", "elided") \
+                and pic.items[dst].kind in ("cell", "elided") and pic.items[src].scope != pic.items[dst].scope:
+            attrs["constraint"] = "false"   # between layers: keep the layers' rows side by side
+        if pic.items[src].step is not None and pic.items[dst].step is None and \
+                pic.items[dst].kind in ("op", "fused"):
+            attrs["minlen"] = "2"   # leave the steps' ranks first: what reads them sits below
         if "e" in (src[0], dst[0]):
             attrs["style"] = "dashed"      # (no "x9992" labels: they would bend the layout)
         out.append(f"\t{tail} -> {head}" + (f" [{attr_list(attrs)}]" if attrs else "") + "\n")
     return out
 
 
-def dot_body(pic: Picture, grads: bool, rankdir: str = "LR",
+def _param_columns(pic: Picture, ids: dict[tuple, str]) -> list[str]:
+    """With time running down, a layer's parameters in a row would make the picture wide:
+    invisible edges stack them in a column instead."""
+    lines, last = [], {}
+    for key, item in pic.items.items():
+        if item.kind == "param":
+            if item.cluster in last:
+                lines.append(f"\t{ids[last[item.cluster]]} -> {ids[key]} [style=invis]\n")
+            last[item.cluster] = key
+    return lines
+
+
+def choose_rankdir(pic: Picture) -> str:
+    """Time runs left to right in the rolled and layer views (a few nodes); down the page
+    in the op and cell views. Measured: five LSTM steps in a row make a cell view 1,500 pt
+    wide, whose 9 pt labels shrink to 5 px at the docs' 800 px; in a column it is 350 pt
+    wide and every label keeps its size."""
+    return "LR" if pic.view in ("rolled", "layer") else "TB"
+
+
+def dot_body(pic: Picture, grads: bool, rankdir: str | None = None,
              decades: float = DECADES) -> tuple[dict, list[str]]:
     """The graph attributes and the body lines of `pic` drawn as DOT."""
     ids = {key: f"n{k}" for k, key in enumerate(pic.items)}
-    pic.rankdir = rankdir
+    pic.rankdir = rankdir or choose_rankdir(pic)
     scale = None
     if grads:
         values = [item.norm for item in pic.items.values() if item.norm is not None]
-        values += [edge[1] for edge in pic.edges.values() if edge[1] is not None]
+        values += [edge.norm for edge in pic.edges.values() if edge.norm is not None]
         scale = (max(values, default=0.0), decades)
-    body = _lines(pic, ids, scale) + _edge_lines(pic, ids, scale, rankdir)
-    if grads:
-        has_c = any(edge[0] == "cstate" for edge in pic.edges.values())
-        body.append(f"\tlegend [label={legend(*scale, has_c)} shape=plain style=solid]\n")
-    return {**GRAPH, "rankdir": rankdir}, body
+    body = _lines(pic, ids, scale) + _edge_lines(pic, ids, scale, pic.rankdir)
+    if pic.rankdir in ("TB", "BT"):
+        body += _param_columns(pic, ids)
+    body.append(f"\tlegend [label={legend_label(pic, scale)} shape=plain style=solid]\n")
+    if pic.rankdir in ("TB", "BT"):
+        body.append("\t{rank=sink legend}\n")
+    attrs = {**GRAPH, "rankdir": pic.rankdir}
+    if pic.view == "op":
+        attrs["ordering"] = "out"   # the gates in recording order (i, f, g, o) at every step
+    return attrs, body

@@ -7,18 +7,21 @@ from ..printing import format_params
 from .grads import COOL, WARM, level, shade, tint
 from .views import Item, Picture
 
+NONLINEAR, ELEMENTWISE, REDUCTION = "#c7e9c0", "#fff2b3", "#fbd3cf"
 FILLS = {
     "matmul": "#c6dbef",
-    "sigmoid": "#c7e9c0", "tanh": "#c7e9c0", "relu": "#c7e9c0", "exp": "#c7e9c0", "log": "#c7e9c0",
-    "add": "#fff2b3", "sub": "#fff2b3", "mul": "#fff2b3", "div": "#fff2b3", "neg": "#fff2b3",
-    "pow": "#fff2b3",
-    "sum": "#fbd3cf", "mean": "#fbd3cf", "max": "#fbd3cf",
+    "sigmoid": NONLINEAR, "tanh": NONLINEAR, "relu": NONLINEAR, "exp": NONLINEAR, "log": NONLINEAR,
+    "add": ELEMENTWISE, "sub": ELEMENTWISE, "mul": ELEMENTWISE, "div": ELEMENTWISE,
+    "neg": ELEMENTWISE, "pow": ELEMENTWISE,
+    "sum": REDUCTION, "mean": REDUCTION, "max": REDUCTION,
 }
 SHAPE_OPS_FILL = "#e7e7e7"     # concat, split, stack, getitem, reshape, transpose
 FUSED_FILL = "#fdae6b"
 PARAM_FILL = "#ffe08a"
+CONST_FILL = "#f2f2f2"
 CELL_FILL = "#e5f5e0"
 CELL_PATH = "#2166ac"
+SMALL = "9"                    # the smallest text drawn (constants, port names, legend)
 
 
 def shape_text(shapes) -> str:
@@ -40,14 +43,13 @@ def node_attrs(pic: Picture, item: Item, scale: tuple | None) -> dict[str, str]:
         attrs = _op_attrs(pic, item)
     elif kind == "param":
         node = pic.g.leaves[item.leaf]
-        lines = [node.name or "param", str(node.shape)]
-        attrs = {"label": "\n".join(lines), "shape": "box", "style": "filled",
-                 "fillcolor": PARAM_FILL}
+        attrs = {"label": f"{node.name or 'param'}\n{node.shape}", "shape": "box",
+                 "style": "filled", "fillcolor": PARAM_FILL}
     elif kind == "const":
         node = pic.g.leaves[item.leaf]
         attrs = {"label": f"{node.name or item.tag or 'const'}\n{node.shape}", "shape": "ellipse",
-                 "style": "filled", "fillcolor": "#f2f2f2", "fontsize": "9", "color": "#9e9e9e"}
-    elif kind == "cell":
+                 "style": "filled", "fillcolor": CONST_FILL, "fontsize": SMALL, "color": "#9e9e9e"}
+    elif kind == "cell" or (kind == "elided" and pic.view == "cell"):
         return {"label": _cell_label(pic, item, scale), "shape": "plain", "style": "solid"}
     elif kind == "inputs":
         tags = list(item.ins)
@@ -56,7 +58,7 @@ def node_attrs(pic: Picture, item: Item, scale: tuple | None) -> dict[str, str]:
         others = [t for t in tags if not t.startswith("x_")]
         lines += [", ".join(others)] if others else []
         attrs = {"label": "\n".join(lines), "shape": "ellipse", "style": "filled",
-                 "fillcolor": "#f2f2f2", "fontsize": "9", "color": "#9e9e9e"}
+                 "fillcolor": CONST_FILL, "fontsize": SMALL, "color": "#9e9e9e"}
     elif kind == "elided":
         hidden = pic.plan[item.scope]
         lines = [f"t={hidden.first} ... t={hidden.last}",
@@ -76,13 +78,22 @@ def node_attrs(pic: Picture, item: Item, scale: tuple | None) -> dict[str, str]:
 
 
 def _op_attrs(pic: Picture, item: Item) -> dict[str, str]:
+    """op -> its output's name (sigmoid -> f), parameters, what weights it reads, shape."""
     rec = pic.g.records[item.record]
-    lines = [rec.op + (" (scalar)" if item.scalar else "")]
+    names = [n for n in pic.g.names[item.record] if n]
+    first = rec.op + (" (scalar)" if item.scalar else "")
     if item.kind == "fused":
-        lines.append("[fused]")
+        first = f"{rec.op} (fused)"
+    elif len(names) == 1 and len(rec.avals) == 1:
+        first += f" \u2192 {names[0]}"
+    lines = [first]
+    if item.gates and item.kind == "fused":
+        lines.append("gates " + " ".join(item.gates))
     params = format_params(rec)
     if params:
         lines.append(params)
+    if item.uses:
+        lines.append("uses " + ", ".join(item.uses))
     lines.append(shape_text([shape for shape, _ in rec.avals]))
     if item.kind == "fused":
         attrs = {"shape": "box3d", "style": "filled", "fillcolor": FUSED_FILL}
@@ -97,9 +108,10 @@ def _op_attrs(pic: Picture, item: Item) -> dict[str, str]:
 def _shade_node(item: Item, attrs: dict[str, str], scale: tuple) -> None:
     """Gradient view: fill by the norm, and print it."""
     if item.kind == "elided":
-        low = "-" if item.low is None else f"{item.low:.1e}"
-        high = "-" if item.norm is None else f"{item.norm:.1e}"
-        attrs["label"] += f"\ngrad {low} .. {high}"
+        if not attrs["label"].startswith("<"):
+            low = "-" if item.low is None else f"{item.low:.1e}"
+            high = "-" if item.norm is None else f"{item.norm:.1e}"
+            attrs["label"] += f"\ngrad {low} .. {high}"
         return
     if item.kind in ("const", "inputs"):
         return
@@ -111,34 +123,83 @@ def _shade_node(item: Item, attrs: dict[str, str], scale: tuple) -> None:
         attrs["fillcolor"] = PARAM_FILL
 
 
-def _cell_label(pic: Picture, item: Item, scale: tuple | None) -> str:
-    """An HTML-like table: inputs before the step and outputs after it, along the flow of
-    time (left and right of it with rankdir LR, above and below with TB)."""
-    title = [f"t={item.step}"]
-    title.append(f"{item.fused} [fused]" if item.fused else f"{item.ops} ops")
+def _state_order(port: str) -> tuple:
+    """The cell state's lane first (the carousel), then h, then anything else."""
+    role = port.split("_", 1)[1]
+    return (0 if role.startswith("c") else 1 if role.startswith("h") else 2, port)
+
+
+def _port_cells(item: Item, ports: dict, scale, small: bool = True) -> list[str]:
+    cells = []
+    for port in sorted(ports, key=_state_order):
+        text, colour = ports[port], "#ffffff"
+        if scale is not None and port in item.out_norms:
+            value = level(item.out_norms[port], *scale)
+            colour = tint(shade(value, COOL if port[port.index("_") + 1] == "c" else WARM), 0.45)
+            text = f"{text}  {item.out_norms[port]:.0e}"
+        cells.append(f'<TD PORT="{port}" BGCOLOR="{colour}">{escape(text)}</TD>')
+    return cells
+
+
+def _side(cells: list[str], vertical: bool) -> str:
+    """One side of a cell: its ports in a column or a row (or an empty placeholder, so that
+    every cell of a layer has the same shape and the state lanes stay straight)."""
+    if not cells:
+        return '<TD> </TD>'
+    inner = "".join(f"<TR>{c}</TR>" for c in cells) if vertical else f"<TR>{''.join(cells)}</TR>"
+    return ('<TD><TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
+            + inner + "</TABLE></TD>")
+
+
+def _cell_title(pic: Picture, item: Item, scale) -> tuple[list[str], str]:
+    if item.kind == "elided":
+        hidden = pic.plan[item.scope]
+        title = [f"t={hidden.first} ... t={hidden.last}", f"{len(hidden.steps)} steps elided"]
+        if scale is not None:
+            low = "-" if item.low is None else f"{item.low:.0e}"
+            high = "-" if item.norm is None else f"{item.norm:.0e}"
+            title.append(f"grad {low} .. {high}")
+        return title, "#fafafa"
+    if item.step is None:
+        steps = pic.g.steps.get(item.scope, [])
+        title = [f"t = {steps[0]} ... {steps[-1]}", f"{len(steps)} steps"]
+    else:
+        title = [f"t={item.step}"]
+    if item.gates:
+        title.append("gates " + " ".join(item.gates))
+    by_shape: dict = {}
+    for name, shape in item.shapes.items():
+        by_shape.setdefault(shape, []).append(name)
+    title += [f"{', '.join(names)}: {shape}" for shape, names in by_shape.items()]
     body = CELL_FILL
     if scale is not None:
         title.append(grad_text(item.norm))
         value = level(item.norm, *scale)
         body = "#ffffff" if value is None else tint(shade(value))
-    middle = (f'<TD BORDER="1" PORT="body" BGCOLOR="{body}" CELLPADDING="6">'
+    return title, body
+
+
+def _cell_label(pic: Picture, item: Item, scale: tuple | None) -> str:
+    """An HTML-like table, the textbook's cell: the recurrent state comes in on one side
+    and leaves on the other (c on its own lane, h beside it), x_t enters from below (LR)
+    or the left (TB), and what leaves the layer goes out the opposite side."""
+    title, body = _cell_title(pic, item, scale)
+    style = ' STYLE="dashed"' if item.kind == "elided" else ""
+    middle = (f'<TD BORDER="1"{style} PORT="body" BGCOLOR="{body}" CELLPADDING="5">'
               + "<BR/>".join(escape(t) for t in title) + "</TD>")
+    state_in = {p: t for p, t in item.ins.items() if p != "i_x"}
+    inputs = {p: t for p, t in item.ins.items() if p == "i_x"}
+    state_out = {p: t for p, t in item.outs.items() if p.startswith("o_")}
+    outputs = {p: t for p, t in item.outs.items() if p.startswith("up_")}
     across = pic.rankdir in ("LR", "RL")
-    sides = []
-    for ports, outgoing in ((item.ins, False), (item.outs, True)):
-        cells = []
-        for port, text in ports.items():
-            colour = "#ffffff"
-            if outgoing and scale is not None and port in item.out_norms:
-                value = level(item.out_norms[port], *scale)
-                colour = tint(shade(value, COOL if port.startswith("o_c") else WARM), 0.45)
-                text = f"{text}  {item.out_norms[port]:.0e}"
-            cells.append(f'<TD PORT="{port}" BGCOLOR="{colour}">{escape(text)}</TD>')
-        inner = "".join(f"<TR>{c}</TR>" for c in cells) if across else f"<TR>{''.join(cells)}</TR>"
-        sides.append('<TD><TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
-                     + inner + "</TABLE></TD>" if cells else "")
-    if across:
-        rows = "<TR>" + sides[0] + middle + sides[1] + "</TR>"
-    else:
-        rows = "".join(f"<TR>{part}</TR>" for part in (sides[0], middle, sides[1]) if part)
-    return '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">' + rows + "</TABLE>>"
+    cells = [_port_cells(item, ports, scale) for ports in (state_in, inputs, state_out, outputs)]
+    if across:   # time runs left to right: outputs above, x below
+        rows = [f'<TD> </TD>{_side(cells[3], False)}<TD> </TD>',
+                _side(cells[0], True) + middle + _side(cells[2], True),
+                f'<TD> </TD>{_side(cells[1], False)}<TD> </TD>']
+    else:        # time runs down: x from the left, outputs to the right
+        rows = [f'<TD> </TD>{_side(cells[0], False)}<TD> </TD>',
+                _side(cells[1], True) + middle + _side(cells[3], True),
+                f'<TD> </TD>{_side(cells[2], False)}<TD> </TD>']
+    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
+            + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>>")

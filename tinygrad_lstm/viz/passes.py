@@ -1,49 +1,115 @@
-"""Two readings of the records that make the pictures say what the model means.
+"""Bookkeeping: the records that move tensors around without computing anything a reader
+of the cell's equations looks for, and what each of them passes through.
 
-- see_through: a layer stacks its steps' h and the next layer reads them back one step at
-  a time with x[t]; the cell and layer views draw step t -> step t directly.
-- derived_parameters: records outside the steps computed from parameters alone (the
-  transposed, concatenated W_ih and W_hh; b_ih + b_hh) still carry the weights to each
-  step, so their edges are drawn as parameter edges.
+- A layer stacks its steps' h and whoever reads them back with out[t] (the next layer,
+  the head reading out[-1]) reads step t's h: drawn as an edge from step t.
+- A split of the gates hands each gate op a slice of one tensor: drawn as an edge from
+  what was split, into the gate op, which names its gate.
+- Records outside the steps computed from parameters alone (the concat and transpose of
+  W_ih and W_hh, b_ih + b_hh, head.weight.T) are the parameters themselves to a reader:
+  their uses are drawn as uses of the parameters they were made from, named as
+  [W_ih|W_hh].T or b_ih+b_hh.
+Drawn with bookkeeping=True, every record is drawn as it was recorded.
 """
 from __future__ import annotations
 
-from .collect import Unrolled
+import re
+from dataclasses import dataclass, field
+
+from .collect import Source, Unrolled
 
 
-def see_through(g: Unrolled) -> tuple[dict[int, tuple], set[int]]:
-    """A layer stacks every step's h and the next layer reads it back with x[t]: in the
-    cell and layer views, draw that as an edge from step t to step t, not through the stack.
-    Returns getitem -> the stacked input it reads, and the stacks left with no other use."""
-    alias: dict[int, tuple] = {}
+@dataclass
+class Bookkeeping:
+    """Which records are not drawn, and where the tensors they made really come from."""
+
+    through: dict[tuple, Source] = field(default_factory=dict)   # (record, output) -> source
+    hidden: set[int] = field(default_factory=set)
+    derived: dict[int, str] = field(default_factory=dict)  # parameter-only record -> its name
+
+    def resolve(self, src: Source) -> Source:
+        """The source a reader should see for `src`: through any hidden records."""
+        while src[0] == "r" and (src[1], src[2]) in self.through:
+            src = self.through[(src[1], src[2])]
+        return src
+
+
+def symbol(name: str | None) -> str:
+    """A parameter's name as in the equations: lstm.weight_ih_l0 -> W_ih, head.bias -> b."""
+    if not name:
+        return "param"
+    short = re.sub(r"_l\d+(_reverse)?$", "", name.rsplit(".", 1)[-1])
+    for long, letter in (("weight", "W"), ("bias", "b")):
+        if short == long or short.startswith(long + "_"):
+            return letter + short[len(long):]
+    return short
+
+
+def _derived_name(op: str, parts: list[str]) -> str:
+    if op == "concat":
+        return "[" + "|".join(parts) + "]"
+    if op == "transpose" and len(parts) == 1:
+        return parts[0] + ".T"
+    if op == "add":
+        return "+".join(parts)
+    return f"{op}({', '.join(parts)})"
+
+
+def derived_parameters(g: Unrolled) -> dict[int, str]:
+    """Records outside any step computed from parameters alone, with a name for each."""
+    derived: dict[int, str] = {}
+    for i, row in enumerate(g.sources):
+        if g.groups[i][1] is not None:
+            continue
+        parts = []
+        for src in row:
+            if src[0] == "l" and g.leaves[src[1]].requires_grad:
+                parts.append(symbol(g.leaves[src[1]].name))
+            elif src[0] == "r" and src[1] in derived:
+                parts.append(derived[src[1]])
+            else:
+                break
+        else:
+            derived[i] = _derived_name(g.records[i].op, parts)
+    return derived
+
+
+def bookkeeping(g: Unrolled, show: bool) -> Bookkeeping:
+    """What to leave out of a picture (nothing when `show`; stacks read back step by step
+    are always drawn as the steps they hold, except in the op view with show=True)."""
+    book = Bookkeeping()
+    if show:
+        return book
+    book.derived = derived_parameters(g)
     uses: dict[int, int] = {}
+    read_back: dict[int, int] = {}
     for i, row in enumerate(g.sources):
         for src in row:
             if src[0] == "r":
                 uses[src[1]] = uses.get(src[1], 0) + 1
         rec = g.records[i]
-        if rec.op != "getitem" or row[0][0] != "r" or type(rec.params.get("index")) is not int:
-            continue
-        stacked = g.records[row[0][1]]
-        count = len(stacked.inputs)
-        if stacked.op == "stack" and stacked.params.get("axis", 0) in (0, -len(stacked.avals[0][0])):
-            if -count <= rec.params["index"] < count:
-                alias[i] = g.sources[row[0][1]][rec.params["index"] % count]
-    read: dict[int, int] = {}
-    for i in alias:
-        read[g.sources[i][0][1]] = read.get(g.sources[i][0][1], 0) + 1
-    roots = {src[1] for src in g.roots}
-    hidden = {p for p, n in read.items() if n == uses[p] and p not in roots}
-    return alias, hidden
+        if i in book.derived:
+            book.hidden.add(i)
+        elif rec.op == "split" and g.groups[i][1] is not None:
+            book.hidden.add(i)
+            book.through.update({(i, k): row[0] for k in range(len(rec.avals))})
+        elif rec.op == "getitem" and row[0][0] == "r" and _reads_one_step(g, i, row[0][1]):
+            stacked = g.sources[row[0][1]]
+            book.hidden.add(i)
+            book.through[(i, 0)] = stacked[rec.params["index"] % len(stacked)]
+            read_back[row[0][1]] = read_back.get(row[0][1], 0) + 1
+    roots = {src[1] for src in g.roots if src[0] == "r"}
+    # a stack nothing drawn reads (read back step by step, or read by a fused layer above
+    # whose steps read its entries directly)
+    book.hidden.update(p for p, rec in enumerate(g.records) if rec.op == "stack" and p not in roots
+                       and uses.get(p, 0) == read_back.get(p, 0))
+    return book
 
 
-def derived_parameters(g: Unrolled) -> set[int]:
-    """Records outside any step computed from parameters alone (a transpose, the concat
-    of W_ih and W_hh, b_ih + b_hh): what they feed to every step is still the weights."""
-    derived: set[int] = set()
-    for i, row in enumerate(g.sources):
-        if g.groups[i][1] is None and all(
-                (src[0] == "l" and g.leaves[src[1]].requires_grad) or (src[0] == "r" and src[1] in derived)
-                for src in row):
-            derived.add(i)
-    return derived
+def _reads_one_step(g: Unrolled, i: int, p: int) -> bool:
+    """getitem i reads one whole entry of stack p (stacked along axis 0)."""
+    index, stacked = g.records[i].params.get("index"), g.records[p]
+    if stacked.op != "stack" or type(index) is not int:
+        return False
+    count = len(g.sources[p])
+    return stacked.params.get("axis", 0) in (0, -len(stacked.avals[0][0])) and -count <= index < count

@@ -21,11 +21,24 @@ from dataclasses import dataclass, field
 from .collect import Elided, Unrolled
 
 MIXING = frozenset({"matmul", "concat", "stack"})
+# The gates inside one step of a fused scan, by its "scan" tag (PyTorch's order, as nn).
+SCAN_GATES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
 
 
 def is_fused(rec) -> bool:
     """A step of a fused layer (drawn as one node): a part of a scan record."""
     return getattr(rec, "fused", False)
+
+
+def gates_of(rec, names: tuple, states: dict) -> tuple:
+    """The named tensors a record computes inside a step, other than the recurrent states
+    (nn names its gates i, f, g, o or r, z, n; a user's names count too); for a step of a
+    fused scan, the gates its "scan" tag stands for."""
+    part_of = getattr(rec, "part_of", None)
+    if part_of is not None:
+        return SCAN_GATES.get(part_of.tags.get("scan"), ()) if rec.fused else ()
+    taken = set(states.values())
+    return tuple(n for n in names if n and n not in taken)
 
 
 @dataclass

@@ -1,48 +1,59 @@
 """Views: what each record and leaf is drawn as, where, and the edges between them.
 
-- op view: one node per record; cell view: one node per (scope, step); layer view: one node
-  per scope. Records with no step (a loss, a head) stay op nodes in the first two views.
+- op view: one node per record (bookkeeping left out unless asked for, see passes.py);
+  cell view: one node per (scope, step); rolled view: one node per scope, its recurrent
+  edges drawn as loops; layer view: one node per scope. Records with no step (a loss, a
+  head) stay op nodes in every view but the layer view.
 - Steps elided by `collect.elision` all map to one node per scope.
-- Leaves: parameters (leaves that require grad) are drawn once, in the innermost cluster
-  that holds every use but never inside a step; constants sit with their users, except
-  that scalar constants are folded into their op's label and constants into a cell are
-  named by the cell's input port (x_3, h_init).
+- Parameters are drawn once, in the innermost cluster that holds their uses but never in
+  a step. Their edge goes into the first step only (every later step names them instead,
+  so no curve crosses the picture once per step). Constants sit with their users, scalar
+  constants are folded into their op's label, and constants into a cell are named by the
+  cell's input port (x_3, h_init).
 Edges between the same two nodes (and ports) are merged, keeping a count and the largest
 gradient norm. An edge's kind decides how it is drawn: "state" (h from step to step),
-"cstate" (the cell-state path), "param" (a parameter, or what is computed from parameters
-alone, into a step), "shared" (one tensor made outside the steps and read by each),
-"gather" (every step into one node, such as a stack), "const" and "data".
-One loop over the records builds it all.
+"cstate" (the cell-state path), "param" (a parameter into a step), "shared" (one tensor
+made outside the steps and read by each), "gather" (every step into one node), "const"
+and "data". One loop over the records builds it all.
 """
 from __future__ import annotations
 
-from .collect import Elided, Unrolled, elision
-from .passes import derived_parameters, see_through
-from .roles import Roles, find_roles, is_fused
+from dataclasses import dataclass, field
 
-VIEWS = ("op", "cell", "layer")
+from .collect import Elided, Unrolled, elision
+from .passes import Bookkeeping, bookkeeping, symbol
+from .roles import Roles, find_roles, gates_of, is_fused
+
+VIEWS = ("op", "cell", "rolled", "layer")
 # When merged edges disagree, the most telling kind wins.
 STRENGTH = {"const": 0, "param": 1, "shared": 2, "gather": 2, "data": 2, "state": 3, "cstate": 4}
 
 
+@dataclass
 class Item:
-    """One drawn node."""
+    """One drawn node. kind: "op", "fused" (a step of a fused layer), "cell", "elided",
+    "layer", "param", "const" or "inputs" (a layer's constants, in the layer view)."""
 
-    __slots__ = ("key", "kind", "cluster", "ops", "record", "leaf", "scope", "step", "ins",
-                 "outs", "norm", "low", "out_norms", "cpath", "root", "scalar", "fused", "tag")
-
-    def __init__(self, key: tuple, kind: str, cluster: tuple, scope: str = "",
-                 step: int | None = None) -> None:
-        self.key, self.kind, self.cluster, self.scope, self.step = key, kind, cluster, scope, step
-        self.ops, self.record, self.leaf = 0, None, None
-        self.ins: dict[str, str] = {}
-        self.outs: dict[str, str] = {}
-        self.out_norms: dict[str, float] = {}
-        self.norm: float | None = None
-        self.low: float | None = None
-        self.cpath = self.root = self.scalar = False
-        self.fused: str | None = None   # the fused op inside a cell, if any
-        self.tag = ""                   # a constant's role: x_3, h_init, ...
+    key: tuple
+    kind: str
+    cluster: tuple
+    scope: str = ""
+    step: int | None = None
+    record: int | None = None          # the (first) record drawn by this node
+    leaf: int | None = None            # the leaf drawn by a param or const node
+    ops: int = 0                       # records inside (cells, layers, elided steps)
+    ins: dict = field(default_factory=dict)     # cell ports: port -> label
+    outs: dict = field(default_factory=dict)
+    out_norms: dict = field(default_factory=dict)
+    uses: list = field(default_factory=list)    # parameters read, by their symbols
+    gates: list = field(default_factory=list)   # gate names computed inside a cell
+    shapes: dict = field(default_factory=dict)  # a first cell's inputs: name -> shape
+    norm: float | None = None
+    low: float | None = None
+    cpath: bool = False                # on the cell-state path
+    root: bool = False                 # one of the outputs drawn
+    scalar: bool = False               # a scalar constant folded into the label
+    tag: str = ""                      # a constant's role: x_3, h_init, concat(x_0, h_init)
 
     def add_norm(self, value: float | None) -> None:
         if value is None:
@@ -52,20 +63,27 @@ class Item:
             self.low = value if self.low is None else min(self.low, value)
 
 
+@dataclass
+class Edge:
+    kind: str
+    norm: float | None
+    count: int = 1
+
+
 class Picture:
     """Items, merged edges and clusters of one view, in a deterministic order."""
 
-    def __init__(self, g: Unrolled, view: str, plan: dict[str, Elided], roles: Roles) -> None:
-        self.g, self.view, self.plan, self.roles = g, view, plan, roles
+    def __init__(self, g: Unrolled, view: str, plan: dict[str, Elided], roles: Roles,
+                 book: Bookkeeping) -> None:
+        self.g, self.view, self.plan, self.roles, self.book = g, view, plan, roles, book
         self.items: dict[tuple, Item] = {}
-        self.edges: dict[tuple, list] = {}     # (src, src_port, dst, dst_port) -> [kind, norm, count]
+        self.edges: dict[tuple, Edge] = {}     # (src, src_port, dst, dst_port) -> Edge
         self.clusters: dict[tuple, str] = {}   # cluster key -> label, in order of appearance
         self.param_norms: dict[int, float] = {}
         self._chains: dict = {}
         self.rankdir = "LR"
-        self.derived: set[int] = set()
-        self.alias: dict[int, tuple] = {}       # getitem record -> the source it really reads
-        self.hidden: set[int] = set()           # stacks drawn as direct edges instead
+        self.counterpart: dict[tuple, int] = {}   # (scope, step, ordinal) -> record
+        self._step_index: dict[str, dict[int, int]] = {}
 
     def chain(self, scope: str) -> tuple:
         """The module clusters around a scope: "lstm.l0" -> ("m","lstm"), ("m","lstm.l0")."""
@@ -84,26 +102,41 @@ class Picture:
             self._chains[key] = self.chain(scope) + (key,)
         return self._chains[key]
 
+    def step_index(self, scope: str, step: int) -> int:
+        """Where `step` is in its scope's sorted steps."""
+        index = self._step_index.get(scope)
+        if index is None:
+            index = self._step_index[scope] = {t: k for k, t in enumerate(self.g.steps[scope])}
+        return index[step]
+
+    def first_step(self, scope: str) -> int | None:
+        steps = self.g.steps.get(scope)
+        return steps[0] if steps else None
+
     def record_item(self, i: int) -> Item:
         scope, step = self.g.groups[i]
         hidden = self.plan.get(scope)
+        rec = self.g.records[i]
         if step is not None and hidden is not None and step in hidden.steps:
             key, kind, cluster = ("e", scope), "elided", self.chain(scope)
         elif self.view == "cell" and step is not None:
-            key, kind, cluster = ("c", scope, step), "cell", self.step_cluster(scope, step)
+            key, kind, cluster = ("c", scope, step), "cell", self.chain(scope)
+        elif self.view == "rolled" and step is not None:
+            key, kind, cluster, step = ("c", scope), "cell", self.chain(scope), None
         elif self.view == "layer" and scope:
             key, kind, cluster = ("L", scope), "layer", self.chain(scope)[:-1]
         else:
-            kind = "fused" if is_fused(self.g.records[i]) else "op"
+            kind = "fused" if is_fused(rec) else "op"
             cluster = self.step_cluster(scope, step) if step is not None else self.chain(scope)
             key = ("r", i)
         item = self.items.get(key)
         if item is None:
-            item = self.items[key] = Item(key, kind, cluster, scope, step)
-            item.record = i
+            item = self.items[key] = Item(key, kind, cluster, scope, step, record=i)
         item.ops += 1
-        if kind == "cell" and is_fused(self.g.records[i]):
-            item.fused = self.g.records[i].op
+        if kind in ("cell", "fused"):
+            for gate in gates_of(rec, self.g.names[i], self.roles.exits.get(scope, {})):
+                if gate not in item.gates:
+                    item.gates.append(gate)
         return item
 
     def leaf_item(self, j: int, cluster: tuple, tag: str = "") -> Item:
@@ -113,8 +146,8 @@ class Picture:
         if node.requires_grad and cluster and cluster[-1][0] == "s":
             cluster = cluster[:-1]          # parameters never sit inside a time step
         if item is None:
-            item = self.items[key] = Item(key, "param" if node.requires_grad else "const", cluster)
-            item.leaf, item.tag = j, tag
+            item = self.items[key] = Item(key, "param" if node.requires_grad else "const",
+                                          cluster, leaf=j, tag=tag)
             item.norm = self.param_norms.get(j)
         elif cluster[:len(item.cluster)] != item.cluster:   # keep the common prefix
             common = 0
@@ -127,25 +160,28 @@ class Picture:
         key = (src.key, src_port, dst.key, dst_port)
         edge = self.edges.get(key)
         if edge is None:
-            self.edges[key] = [kind, norm, 1]
+            self.edges[key] = Edge(kind, norm)
             return
-        if STRENGTH[kind] > STRENGTH[edge[0]]:
-            edge[0] = kind
+        if STRENGTH[kind] > STRENGTH[edge.kind]:
+            edge.kind = kind
         if norm is not None:
-            edge[1] = norm if edge[1] is None else max(edge[1], norm)
-        edge[2] += 1
+            edge.norm = norm if edge.norm is None else max(edge.norm, norm)
+        edge.count += 1
 
 
-def build(g: Unrolled, view: str, max_steps: float, rec_norms=None, param_norms=None) -> Picture:
+def build(g: Unrolled, view: str, max_steps: float, rec_norms=None, param_norms=None,
+          show_bookkeeping: bool = False) -> Picture:
     """Lay out `g` as `view`; `rec_norms[i]` are record i's output-cotangent norms (or None)."""
     if view not in VIEWS:
         raise ValueError(f"viz: view must be one of {', '.join(VIEWS)}, got {view!r}")
-    plan = elision(g.steps, max_steps) if view != "layer" else {}
-    pic = Picture(g, view, plan, find_roles(g, plan))
+    plan = elision(g.steps, max_steps) if view in ("op", "cell") else {}
+    book = bookkeeping(g, show_bookkeeping and view == "op")
+    pic = Picture(g, view, plan, find_roles(g, plan), book)
     pic.param_norms = dict(param_norms or {})
-    if view != "op":
-        pic.alias, pic.hidden = see_through(g)
-    items = [None if i in pic.hidden else pic.record_item(i) for i in range(len(g.records))]
+    for i, (scope, step) in enumerate(g.groups):
+        if step is not None:
+            pic.counterpart.setdefault((scope, step, g.ordinals[i]), i)
+    items = [None if i in book.hidden else pic.record_item(i) for i in range(len(g.records))]
     for i, item in enumerate(items):
         if item is None:
             continue
@@ -155,63 +191,151 @@ def build(g: Unrolled, view: str, max_steps: float, rec_norms=None, param_norms=
         if i in pic.roles.cell_path and item.kind in ("op", "fused"):
             item.cpath = True
     for src in g.roots:
-        items[src[1]].root = True
-    pic.derived = derived_parameters(g)
+        src = book.resolve(src)
+        if src[0] == "r" and items[src[1]] is not None:
+            items[src[1]].root = True
     pending: list[tuple] = []
     for i, row in enumerate(g.sources):
         if items[i] is not None:
-            _edges_into(pic, items, i, [pic.alias[i]] + row[1:] if i in pic.alias else row,
-                        rec_norms, pending)
-    for j, dst, dst_port, kind in pending:   # constants whose only users were elided: dropped
+            _edges_into(pic, items, i, row, rec_norms, pending)
+    for j, dst, kind in pending:   # constants whose only users were elided: dropped
         if ("l", j) in pic.items:
-            pic.add_edge(pic.items[("l", j)], None, dst, dst_port, kind, None)
+            pic.add_edge(pic.items[("l", j)], None, dst, None, kind, None)
+    for item in pic.items.values():  # every cell shows each state leaving, read or not
+        if item.kind == "cell" and item.step is not None:
+            for role in pic.roles.exits.get(item.scope, {}).values():
+                item.outs.setdefault("o_" + role, f"{role}_{item.step}")
+                if not role.startswith("c"):     # what the layer outputs: every h_t
+                    item.outs.setdefault("up_" + role, f"{role}_{item.step}")
     return pic
 
 
 def _edges_into(pic: Picture, items: list, i: int, row, rec_norms, pending) -> None:
     dst = items[i]
     for pos, src in enumerate(row):
+        src = pic.book.resolve(src)
         if src[0] == "l":
             _leaf_edge(pic, dst, i, pos, src[1], rec_norms, pending)
-        elif items[src[1]] is not dst:          # inside one drawn node: nothing to draw
+        elif src[1] in pic.book.derived:
+            _param_use(pic, dst, i, src, rec_norms)
+        elif items[src[1]] is not dst or (pic.view == "rolled" and pic.g.groups[src[1]] != pic.g.groups[i]):
             _record_edge(pic, items[src[1]], dst, i, pos, src, rec_norms)
+
+
+def _param_leaves(pic: Picture, src) -> list[int]:
+    """The parameter leaves behind a parameter or a record derived from parameters alone."""
+    found, todo = [], [src]
+    while todo:
+        s = todo.pop()
+        if s[0] == "l":
+            found.append(s[1])
+        else:
+            todo.extend(reversed(pic.g.sources[s[1]]))
+    return found
+
+
+def _param_use(pic: Picture, dst: Item, i: int, src, rec_norms) -> None:
+    """A parameter (or one derived from parameters) read by record i: named in the reader's
+    label, and drawn as an edge only into the first step of a layer (or outside steps)."""
+    g = pic.g
+    name = symbol(g.leaves[src[1]].name) if src[0] == "l" else pic.book.derived[src[1]]
+    if name not in dst.uses:
+        dst.uses.append(name)
+    if dst.kind == "elided" or dst.step not in (None, pic.first_step(dst.scope)):
+        return
+    port = "body" if dst.kind == "cell" else None
+    for j in _param_leaves(pic, src):      # drawn once: the edge shows the whole gradient
+        pic.add_edge(pic.leaf_item(j, dst.cluster), None, dst, port, "param",
+                     pic.param_norms.get(j))
+
+
+def _with_shape(pic: Picture, item: Item, label: str, shape) -> str:
+    """The first step drawn (and a rolled cell) also says what shapes come in."""
+    first = item.step is not None and item.step == pic.first_step(item.scope)
+    if (first or pic.view == "rolled") and shape is not None:
+        item.shapes.setdefault(label.split("_", 1)[0], tuple(shape))
+    return label
 
 
 def _leaf_edge(pic: Picture, dst: Item, i: int, pos: int, j: int, rec_norms, pending) -> None:
     g = pic.g
     node = g.leaves[j]
-    if not node.requires_grad and node.shape == ():
+    if node.requires_grad:
+        _param_use(pic, dst, i, ("l", j), rec_norms)
+        return
+    if node.shape == ():
         dst.scalar = True
         return
     scope, step = g.groups[i]
     entry = pic.roles.entry(scope, (g.ordinals[i], pos)) if step is not None else None
-    kind = "param" if node.requires_grad else "const"
-    if kind == "const" and entry:
-        kind = "cstate" if entry[0] == "c" else "state"
-    tag = f"{entry}_init" if entry else (f"x_{step}" if step is not None else "")
-    dst_port = None
+    kind = ("cstate" if entry[0] == "c" else "state") if entry else "const"
+    tag = node.name or (f"{entry}_init" if entry else _stands_for(pic, i, pos))
     if dst.kind == "cell":
-        if kind != "param":
-            _in_port(dst, entry, tag)       # a constant into a cell is its port's label
-            return
-        dst_port = "body"
-    if dst.kind == "elided" and kind != "param":
-        pending.append((j, dst, dst_port, kind))
+        parts = [(entry, tag, node.shape)]
+        if not node.name and not entry:
+            parts = _parts(pic, i, pos)[1] or parts
+        for role, label, shape in parts:
+            if pic.view == "rolled":
+                label = f"{role}_t-1" if role else "x_t"
+            if is_fused(g.records[i]) and pos == 0 and len(shape) == 3:
+                shape = shape[1:]           # a fused layer reads all of x; step t reads x[t]
+            _in_port(dst, role, _with_shape(pic, dst, label, shape))
         return
-    if dst.kind == "layer" and kind != "param":     # a layer's constants: one node
+    if dst.kind == "elided":
+        pending.append((j, dst, kind))
+        return
+    if dst.kind == "layer":     # a layer's constants: one node
         key = ("in", dst.scope)
         inputs = pic.items.get(key) or pic.items.setdefault(key, Item(key, "inputs", dst.cluster, dst.scope))
         inputs.ins[tag or "const"] = ""
         pic.add_edge(inputs, None, dst, None, "const", None)
         return
-    norms = rec_norms[i] if rec_norms is not None and kind == "param" else None
-    pic.add_edge(pic.leaf_item(j, dst.cluster, tag), None, dst, dst_port, kind,
-                 max(norms) if norms else None)
+    pic.add_edge(pic.leaf_item(j, dst.cluster, tag), None, dst, None, kind, None)
+
+
+def _parts(pic: Picture, i: int, pos: int) -> tuple[str, list[tuple]]:
+    """A constant into record i at a step may stand for a record the next step computes
+    from constants and states (at step 0, concat(x_0, h_init) is not recorded: both are
+    constants). Returns that record's op and its inputs as (state role or None, name,
+    shape), or ("", [])."""
+    g = pic.g
+    scope, step = g.groups[i]
+    steps = g.steps.get(scope, [])
+    k = pic.step_index(scope, step)
+    later = pic.counterpart.get((scope, steps[k + 1], g.ordinals[i])) if k + 1 < len(steps) else None
+    if later is None:
+        return "", []
+    src = pic.book.resolve(g.sources[later][pos])
+    if src[0] != "r" or g.groups[src[1]] != g.groups[later]:
+        return "", []
+    parts = []
+    for p, inner in enumerate(g.sources[src[1]]):
+        role = pic.roles.entry(scope, (g.ordinals[src[1]], p))
+        if role:
+            name = f"{role}_init" if k == 0 else f"{role}_{steps[k - 1]}"
+        elif inner[0] == "l" and not g.leaves[inner[1]].requires_grad:
+            name = f"x_{step}"
+        else:
+            return "", []
+        shape = g.leaves[inner[1]].shape if inner[0] == "l" else g.records[inner[1]].avals[inner[2]][0]
+        parts.append((role, name, shape))
+    return g.records[src[1]].op, parts
+
+
+def _stands_for(pic: Picture, i: int, pos: int) -> str:
+    """A name for a constant into record i at a step: x_3, or concat(x_0, h_init)."""
+    g = pic.g
+    if g.groups[i][1] is None:
+        return ""
+    op, parts = _parts(pic, i, pos)
+    if not parts:
+        return f"x_{g.groups[i][1]}"
+    return f"{op}({', '.join(name for _, name, _ in parts)})"
 
 
 def _edge_kind(pic: Picture, origin: Item, dst: Item, i: int, p: int, k: int) -> str:
     """What an edge from record p's output k into record i carries: recurrent state (h or
-    the cell state c), a parameter, a tensor shared by all steps, a gather, or plain data."""
+    the cell state c), a tensor shared by all steps, a gather, or plain data."""
     g, roles = pic.g, pic.roles
     scope, step = g.groups[i]
     src_scope, src_step = g.groups[p]
@@ -222,8 +346,6 @@ def _edge_kind(pic: Picture, origin: Item, dst: Item, i: int, p: int, k: int) ->
         return "cstate" if role[0] == "c" else "state"
     if p in roles.cell_path and i in roles.cell_path and g.groups[p] == g.groups[i]:
         return "cstate"
-    if p in pic.derived:
-        return "param"
     if origin.step is None and origin.kind in ("op", "fused") and (
             dst.step is not None or dst.kind == "elided"):
         return "shared"             # one tensor made outside the steps, read by each
@@ -231,6 +353,11 @@ def _edge_kind(pic: Picture, origin: Item, dst: Item, i: int, p: int, k: int) ->
             origin.step is not None or origin.kind == "elided"):
         return "gather"             # e.g. the stack of every step's h
     return "data"
+
+
+def _has_ports(pic: Picture, item: Item) -> bool:
+    """Cells, and elided steps in the cell view, have a port per state in and out."""
+    return item.kind == "cell" or (item.kind == "elided" and pic.view == "cell")
 
 
 def _record_edge(pic: Picture, origin: Item, dst: Item, i: int, pos: int, src, rec_norms) -> None:
@@ -242,21 +369,24 @@ def _record_edge(pic: Picture, origin: Item, dst: Item, i: int, pos: int, src, r
     src_port = dst_port = None
     if origin.kind in ("op", "fused") and len(g.records[p].avals) > 1:
         src_port = f"#{k}"          # no port: keeps the outputs' edges apart, and labels them
-    if origin.kind == "cell":
-        out_role = roles.exit(src_scope, (g.ordinals[p], k)) or "out"
-        src_port = "o_" + out_role
-        origin.outs.setdefault(src_port, f"{out_role}_{src_step}")
-    if dst.kind == "cell":
-        entry = roles.entry(scope, (g.ordinals[i], pos))
-        dst_port = "body" if kind == "param" else _in_port(
-            dst, entry, f"{entry}_{src_step}" if entry else f"x_{step}")
-    if kind == "param":     # the weights' gradient from this use: what reaches its consumer
-        norms = rec_norms[i] if rec_norms is not None else None
-        norm = max(norms) if norms else None
-    else:
-        norms = rec_norms[p] if rec_norms is not None else None
-        norm = norms[k] if norms else None
-    if origin.kind == "cell" and norm is not None:
+    if _has_ports(pic, origin) and (origin.kind == "cell" or kind in ("state", "cstate")):
+        role = roles.exit(src_scope, (g.ordinals[p], k)) or "out"
+        # recurrent state leaves towards the next step; anything else out of the side
+        src_port = ("o_" if kind in ("state", "cstate") else "up_") + role
+        when = "t" if pic.view == "rolled" else src_step
+        origin.outs.setdefault(src_port, role if origin.kind == "elided" else f"{role}_{when}")
+    entry = roles.entry(scope, (g.ordinals[i], pos))
+    if _has_ports(pic, dst) and (dst.kind == "cell" or entry):
+        if dst.kind == "elided":
+            label = entry or "x"
+        elif pic.view == "rolled":
+            label = f"{entry}_t-1" if entry else "x_t"
+        else:
+            label = f"{entry}_{src_step}" if entry else f"x_{step}"
+        dst_port = _in_port(dst, entry, _with_shape(pic, dst, label, g.records[p].avals[k][0]))
+    norms = rec_norms[p] if rec_norms is not None else None
+    norm = norms[k] if norms else None
+    if src_port and norm is not None and _has_ports(pic, origin):
         origin.out_norms[src_port] = max(norm, origin.out_norms.get(src_port, 0.0))
     pic.add_edge(origin, src_port, dst, dst_port, kind, norm)
 
