@@ -55,6 +55,8 @@ class Result:
         lines = [f"exercise {self.exercise.number}: {self.exercise.title} ({self.path})"]
         for name, status, message in self.parts:
             mark = {"ok": "ok   ", "wrong": "WRONG", "todo": "todo "}[status]
+            if message.startswith(name + ": "):      # "rnn_backward: rnn_backward: dW_h ..."
+                message = message[len(name) + 2:]
             lines.append(f"  {mark} {name}" + (f": {message}" if message else ""))
         done = sum(status == "ok" for _, status, _ in self.parts)
         if not self.passed:

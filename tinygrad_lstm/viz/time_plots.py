@@ -50,8 +50,10 @@ def _colour(name: str, k: int) -> str:
 
 
 def heatmaps(tr: Trace, path, layer: str = "l0", batch: int = 0,
-             roles: Sequence[str] | None = None, title: str | None = None) -> Path:
-    """One panel per role (gates, then c and h): units down, time across."""
+             roles: Sequence[str] | None = None, title: str | None = None,
+             marks: Sequence[int] = ()) -> Path:
+    """One panel per role (gates, then c and h): units down, time across; `marks` draws a
+    dotted line at those steps in every panel (e.g. where the input carries a signal)."""
     from .trace import SQUASH
     roles = list(roles or tr.roles)
     fig, axes = _figure(8.0, 1.0 + 1.05 * len(roles), len(roles), 1)
@@ -67,6 +69,8 @@ def heatmaps(tr: Trace, path, layer: str = "l0", batch: int = 0,
                           interpolation="nearest")
         ax.set_ylabel(role, rotation=0, labelpad=12, fontsize=11)
         ax.set_yticks([])
+        for step in marks:
+            ax.axvline(step, color="#d62728", linestyle=":", linewidth=1.2)
         fig.colorbar(image, ax=ax, pad=0.01, fraction=0.03)
         series[role] = values
     axes[-1, 0].set_xlabel("time step t")
@@ -145,13 +149,14 @@ def truncation_error(errors: Mapping[str, Mapping[str, Sequence[float]]], path,
     for n, (name, e) in enumerate(errors.items()):
         colour = _colour(name, n)
         left.plot(e["k"], e["cosine"], color=colour, marker="o", markersize=3.5, label=name)
-        right.plot(e["k"], np.maximum(np.asarray(e["relative"], float), 1e-17), color=colour,
-                   marker="o", markersize=3.5, label=name)
+        right.plot(e["k"], e["relative"], color=colour, marker="o", markersize=3.5, label=name)
         series.update({f"{name} k": e["k"], f"{name} cosine": e["cosine"],
                        f"{name} relative": e["relative"]})
     left.set(xlabel="truncation k (steps the gradient flows back)", ylabel="cosine(g_k, g_full)",
              ylim=(min(-0.05, left.get_ylim()[0]), 1.05))
-    right.set(xlabel="truncation k", ylabel="||g_k - g_full|| / ||g_full||", yscale="log")
+    right.set(xlabel="truncation k (k = the sequence's length is full BPTT)",
+              ylabel="||g_k - g_full|| / ||g_full||")
+    right.set_ylim(bottom=0)
     for ax in (left, right):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
