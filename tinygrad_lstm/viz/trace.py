@@ -148,6 +148,7 @@ class Trace:
         return self.get(role)
 
     def get(self, role: str, layer: str = "l0") -> np.ndarray:
+        """One role's values in one layer (and direction), NumPy (steps, batch, hidden)."""
         if layer not in self.data:
             raise KeyError(f"trace: no layer {layer!r}; this trace has {', '.join(self.layers)}")
         if role not in self.roles:
