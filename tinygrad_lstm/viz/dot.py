@@ -68,15 +68,29 @@ def _tree(pic: Picture, ids: dict[tuple, str]):
     return children, members
 
 
+def _lane(pic: Picture, item) -> str | None:
+    """The recurrent state an op makes or first reads at its step (h, c), if any."""
+    g, i = pic.g, item.record
+    scope = item.scope
+    exits, entries = pic.roles.exits.get(scope, {}), pic.roles.entries.get(scope, {})
+    for k in range(len(g.records[i].avals)):
+        if (g.ordinals[i], k) in exits:
+            return exits[(g.ordinals[i], k)]
+    for pos in range(len(g.sources[i])):
+        if (g.ordinals[i], pos) in entries:
+            return entries[(g.ordinals[i], pos)]
+    return None
+
+
 def _group(pic: Picture, item) -> str | None:
-    """Nodes in one group are kept on a straight line: the cells of a layer, and in the op
-    view each op's counterparts at every step, so the steps line up instead of stacking
-    diagonally (parameter edges pass over every earlier step)."""
+    """Nodes in one group are kept on a straight line: the cells of a layer; in the op
+    view the ops that carry each recurrent state from step to step (its lane: c through
+    f * c and the add, h from the op that makes it to the one that reads it next)."""
     if item.kind in ("cell", "elided"):
         return item.scope or "steps"
     if item.kind in ("op", "fused") and item.step is not None:
-        op, count = pic.g.ordinals[item.record]
-        return f"{item.scope}/{op}{count}"
+        lane = "c" if item.cpath else _lane(pic, item)
+        return f"{item.scope}/{lane}" if lane else None
     return None
 
 
@@ -84,7 +98,7 @@ def _lines(pic: Picture, ids: dict[tuple, str], scale: tuple | None) -> list[str
     children, members = _tree(pic, ids)
     first_user: dict[tuple, tuple] = {}
     for src, _, dst, _ in pic.edges:
-        if src[0] == "l" and pic.items[src].kind == "const":
+        if src[0] in ("l", "lx") and pic.items[src].kind == "const":
             first_user.setdefault(src, dst)
     used: set[str] = set()
     out: list[str] = []

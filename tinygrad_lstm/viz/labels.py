@@ -47,7 +47,8 @@ def node_attrs(pic: Picture, item: Item, scale: tuple | None) -> dict[str, str]:
                  "style": "filled", "fillcolor": PARAM_FILL}
     elif kind == "const":
         node = pic.g.leaves[item.leaf]
-        attrs = {"label": f"{node.name or item.tag or 'const'}\n{node.shape}", "shape": "ellipse",
+        shape = item.shapes.get("x", node.shape)        # x[t] of a fused layer's x
+        attrs = {"label": f"{node.name or item.tag or 'const'}\n{shape}", "shape": "ellipse",
                  "style": "filled", "fillcolor": CONST_FILL, "fontsize": SMALL, "color": "#9e9e9e"}
     elif kind == "cell" or (kind == "elided" and pic.view == "cell"):
         return {"label": _cell_label(pic, item, scale), "shape": "plain", "style": "solid"}

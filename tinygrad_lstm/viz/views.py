@@ -290,6 +290,14 @@ def _leaf_edge(pic: Picture, dst: Item, i: int, pos: int, j: int, rec_norms, pen
         inputs.ins[tag or "const"] = ""
         pic.add_edge(inputs, None, dst, None, "const", None)
         return
+    if is_fused(g.records[i]) and pos == 0 and len(node.shape) == 3 and step is not None:
+        # a fused layer reads all of x; its step t reads x[t]: drawn beside that step
+        key = ("lx", j, step)
+        item = pic.items.get(key) or pic.items.setdefault(
+            key, Item(key, "const", dst.cluster, scope, step, leaf=j, tag=f"x_{step}"))
+        item.shapes["x"] = node.shape[1:]
+        pic.add_edge(item, None, dst, None, kind, None)
+        return
     pic.add_edge(pic.leaf_item(j, dst.cluster, tag), None, dst, None, kind, None)
 
 
