@@ -23,6 +23,7 @@ class Adam(Optimizer):
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay))
+        self._vectors: dict[tuple, tuple] = {}   # the moments of a group, laid end to end
 
     def _check(self, group: dict[str, Any]) -> None:
         who = type(self).__name__
@@ -36,6 +37,7 @@ class Adam(Optimizer):
         return grad + group["weight_decay"] * p.data if group["weight_decay"] else grad
 
     def _update(self, p, grad, state, group):
+        """One parameter's step (the formula above); step() runs it on a whole group at once."""
         grad = self._decay(p, grad, group)
         b1, b2 = group["betas"]
         if not state:
@@ -48,6 +50,83 @@ class Adam(Optimizer):
         correction2 = 1.0 - b2 ** state["step"]
         denom = p.backend.xp.sqrt(state["exp_avg_sq"]) / math.sqrt(correction2) + group["eps"]
         p.sub_((group["lr"] / correction1) * state["exp_avg"] / denom)
+
+    # ---- the same step for all parameters of a group at once -----------------------------
+    # Why: per parameter the step is ~14 array calls of ~1 us each, whatever the size; an
+    # LSTM with a linear head has 6 parameters, so ~85 calls per update. Laid end to end in
+    # one vector (the moments kept there between steps, each parameter's state a view into
+    # it), the arithmetic is ~12 calls for the whole group, plus one subtraction per
+    # parameter. Same operations in the same order per entry, so the same bits as _update.
+    # Measured (CPU time, 2-vCPU EPYC, that model's 6 float32 parameters): 69 us a step
+    # per parameter, 43 us as one vector.
+    def step(self, closure: Any = None) -> Any:
+        """Update every parameter that has a gradient; returns closure() when one is given."""
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if self._one_vector(params):
+                self._update_group(params, group)
+            else:                                    # mixed dtypes, backends or step counts
+                for p in params:
+                    self._update(p, p.grad.data, self.state.setdefault(p, {}), group)
+        return loss
+
+    def _one_vector(self, params: list[Tensor]) -> bool:
+        if not params:
+            return False
+        first = params[0]
+        step = self.state.get(first, {}).get("step", 0)
+        return all(p.backend is first.backend and p.dtype == first.dtype and
+                   self.state.get(p, {}).get("step", 0) == step for p in params)
+
+    def _moments(self, params: list[Tensor]) -> tuple[Any, Any]:
+        """The group's moments as two vectors, each parameter's state a view into them; made
+        again (from the state, or zeros) when the state changed since (a load, a new group)."""
+        key = tuple(id(p) for p in params)
+        if key in self._vectors:
+            m, v, m_views, v_views = self._vectors[key]
+            if all(self.state[p].get("exp_avg") is mp and self.state[p].get("exp_avg_sq") is vp
+                   for p, mp, vp in zip(params, m_views, v_views)):
+                return m, v
+        xp = params[0].backend.xp
+        vectors = []
+        for name in ("exp_avg", "exp_avg_sq"):
+            pieces = [self.state.get(p, {}).get(name) for p in params]
+            pieces = [xp.zeros_like(p.data) if a is None else a for p, a in zip(params, pieces)]
+            vectors.append(xp.concat([xp.reshape(a, (-1,)) for a in pieces]))
+        m, v = vectors
+        m_views, v_views = _views(xp, m, params), _views(xp, v, params)
+        for p, mp, vp in zip(params, m_views, v_views):
+            state = self.state.setdefault(p, {})
+            state.update(step=state.get("step", 0), exp_avg=mp, exp_avg_sq=vp)
+        self._vectors = {key: (m, v, m_views, v_views)}
+        return m, v
+
+    def _update_group(self, params: list[Tensor], group: dict[str, Any]) -> None:
+        xp = params[0].backend.xp
+        b1, b2 = group["betas"]
+        m, v = self._moments(params)
+        grad = xp.concat([xp.reshape(self._decay(p, p.grad.data, group), (-1,)) for p in params])
+        m *= b1
+        m += (1.0 - b1) * grad
+        v *= b2
+        v += (1.0 - b2) * (grad * grad)
+        step = self.state[params[0]]["step"] + 1
+        denom = xp.sqrt(v) / math.sqrt(1.0 - b2 ** step) + group["eps"]
+        update = (group["lr"] / (1.0 - b1 ** step)) * m / denom
+        for p, u in zip(params, _views(xp, update, params)):
+            self.state[p]["step"] = step
+            p.sub_(u)
+
+
+def _views(xp, vector: Any, params: list[Tensor]) -> list[Any]:
+    """Consecutive pieces of `vector`, shaped like each parameter (views, not copies)."""
+    out, start = [], 0
+    for p in params:
+        shape = p.data.shape
+        out.append(xp.reshape(vector[start:start + math.prod(shape)], shape))
+        start += math.prod(shape)
+    return out
 
 
 class AdamW(Adam):
