@@ -66,6 +66,8 @@ def test_quick_demo_draws_the_graphs(quick_run):
     for op in ("concat", "matmul", "split", "sigmoid", "tanh", "mul"):
         assert op in ops
     assert "rnn.weight_hh_l0" in (out / "rnn-ops.svg").read_text()
+    explorer = (out / "lstm-explorer.html").read_text()      # the explorer, beside the SVGs
+    assert explorer.startswith("<!DOCTYPE html>") and "lstm.weight_hh_l0" in explorer
 
 
 def test_demo_without_graphviz_still_reports(tmp_path, monkeypatch):

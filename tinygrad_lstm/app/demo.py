@@ -6,6 +6,8 @@ Everything lands in one folder (./demo-out by default):
                         edges shaded by the gradient they carried
     lstm-ops.svg        the same LSTM run on three steps, every primitive op drawn (op view)
     rnn-ops.svg         the RNN run on three steps (op view)
+    lstm-explorer.html  the trained LSTM in the explorer: every view, pan and zoom, and the
+                        backward pass step by step (open it in a browser)
     gradient-flow.png   ||dL/dh_t|| against t for both models: vanishing gradients
     loss-curves.png     training loss of both models
     report.txt          the configuration, the timings and the final errors
@@ -141,6 +143,9 @@ def draw_graphs(models: dict, x, y, out: Path, cfg: DemoConfig, backend: str) ->
                           f"trained LSTM, op view, run on {cfg.graph_steps} steps"),
         "rnn-ops": _draw(models["rnn"], x[short, :2], y[:2], out / "rnn-ops.svg", "op", False,
                          f"trained RNN, op view, run on {cfg.graph_steps} steps"),
+        "lstm-explorer": _draw(composed, x[:, :2], y[:2], out / "lstm-explorer.html", "cell",
+                               True, f"trained LSTM, {cfg.seq_len} steps: step through "
+                                     f"the backward pass"),
     }
 
 

@@ -119,7 +119,7 @@ def render(output, path: str | os.PathLike, view: str = "op", grads: bool = Fals
     graphviz = require_graphviz()
     if fmt == "html":
         page = explore_graph(output) if isinstance(output, graphviz.Digraph) else explore(
-            output, max_steps=max_steps, grads=grads, **options)
+            output, max_steps=max_steps, grads=grads, view=view, **options)
         if page is None:
             raise ValueError("viz.render: this graph's outputs are gone; to write the "
                              "explorer, pass the tensor itself: render(loss, 'graph.html')")

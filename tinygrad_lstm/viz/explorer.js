@@ -230,7 +230,8 @@
     const e = E[state.pos - 1], r = row(e[0]);
     const names = r.names ? r.names.split(", ") : [];
     const outs = e[2].map((x, k) => `${esc(names[k] && names[k] !== "-" ? names[k] : "out" + k)}: |g| = ${fmt(x)}`).join("<br>");
-    const ins = D.src[e[0]].map((s, k) => `${esc(inputName(s))}: |g| = ${fmt(e[3][k])}`);
+    const ins = D.src[e[0]].map((s, k) => `${esc(inputName(s))}: |g| = ${fmt(e[3][k])}` +
+      (s < 0 && !leaf(-1 - s).param ? ' <span class="muted">(a constant: dropped)</span>' : ""));
     const label = e[1] > 1 ? `${rowTitle(r)} and ${e[1] - 1} more parts of one fused scan (its steps run inside one VJP)` : rowTitle(r);
     return kv([["record", label], ["formula", `<span class="formula">${esc(D.formulas[r.op] || D.formulas[(r.params || "").slice(8)] || r.op)}</span>`],
                ["cotangent in", outs], ["sent to inputs", e[1] > 1 ? e[3].map(fmt).join(", ") : ins.join("<br>")]]);
@@ -257,7 +258,7 @@
     const width = 340, height = 36, n = w.terms.length;
     if (!n) return "";
     const logs = w.terms.map((t) => Math.log10(Math.max(t[1], 1e-30)));
-    const hi = Math.max(...logs), lo = Math.max(Math.min(...logs), hi - 8);
+    const hi = Math.max(...logs), lo = hi - 8;     // 8 decades: a vanished term has no bar
     const bw = width / n;
     let done = "", todo = "";
     w.terms.forEach((t, k) => {
@@ -266,7 +267,10 @@
       const bar = `M${x} ${height}v-${h}h${Math.max(bw - (bw > 3 ? 1 : 0), 0.5).toFixed(2)}v${h}z`;
       if (k < count) done += bar; else todo += bar;
     });
-    return `<svg class="spark" width="${width}" height="${height}"><path d="${todo}" fill="#d9d9d9"/><path d="${done}" fill="#e6550d"/></svg>`;
+    const steps = w.terms.map((t) => row(E[t[0]][0]).step).filter((s) => s >= 0);
+    const axis = steps.length === n && n > 1 ? `t=${Math.min(...steps)} &#x2192; t=${Math.max(...steps)}, ` : "";
+    return `<svg class="spark" width="${width}" height="${height}"><path d="${todo}" fill="#d9d9d9"/><path d="${done}" fill="#e6550d"/></svg>` +
+           `<div class="muted axis">|term| by ${axis}log scale, 8 decades</div>`;
   }
   function grid(w, values) {
     const shape = w.shape.length === 1 ? [1, w.shape[0]] : w.shape.length === 0 ? [1, 1] : [w.shape[0], w.shape.slice(1).reduce((a, b) => a * b, 1)];

@@ -27,6 +27,7 @@ from ..ops import OPS
 from ..printing import format_params
 from .backward_steps import Trace, missing_vjps, to_numpy, trace_backward
 from .collect import collect, flatten_outputs
+from .views import VIEWS
 
 ASSETS = Path(__file__).parent
 TERM_BUDGET = 1_000_000     # bytes of per-term gradient values a page keeps (else none)
@@ -138,9 +139,9 @@ def _svg(graph) -> str:
 
 
 def _pictures(g, outs, views, max_steps, grads, draw_options) -> tuple[list[dict], list[str]]:
-    from . import VIEWS, _max_steps, draw
+    from . import _max_steps, draw
     pictures, svgs = [], []
-    for view in views or VIEWS:
+    for view in views:
         levels = [("", max_steps)]
         for label, steps in levels:
             graph = draw(outs, view=view, grads=grads, max_steps=steps, **draw_options)
@@ -174,11 +175,13 @@ class Explorer:
                 f'height:640px;border:1px solid #ccc" sandbox="allow-scripts"></iframe>')
 
 
-def explore(output, views=None, max_steps=None, grads: bool = False, **options) -> Explorer:
+def explore(output, views=None, max_steps=None, grads: bool = False, *, view: str | None = None,
+            **options) -> Explorer:
     """The explorer of the graph behind `output` (a Tensor or a list/tuple of them).
 
     views: the views to embed, in order (default: every one of tl.viz.VIEWS); each view
-        with elided steps also gets an expanded picture. max_steps, grads and the
+        with elided steps also gets an expanded picture; `view` is the one shown first
+        (default: the first of views). max_steps, grads and the
         options (rankdir, title, ...) are draw()'s. The backward pass shown is the explorer's own (retain_graph,
         seeded with ones, .grad untouched); when a backward already freed the graph, the
         page shows the forward pass and says why the backward is missing.
@@ -192,6 +195,12 @@ def explore(output, views=None, max_steps=None, grads: bool = False, **options) 
                 "explorer before calling backward (or call backward with retain_graph=True).")
     else:
         trace = trace_backward(g, [t for t in outs if t._node is not None])
+    views = list(views or VIEWS)
+    if view is not None:
+        if view not in views:
+            raise ValueError(f"viz.explore: view must be one of {', '.join(views)}, got {view!r}")
+        views.remove(view)
+        views.insert(0, view)
     pictures, svgs = _pictures(g, outs, views, max_steps, grads, options)
     title = options.get("title")
     roots = {}
