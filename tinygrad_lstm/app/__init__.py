@@ -1,3 +1,5 @@
-"""The application built on the library: the `tinygrad-lstm` command line (cli), the demo,
-the training runs they share (experiments) and their plots. The only part of the package
-that imports argparse, tqdm or matplotlib; nothing below it imports from here."""
+"""The application built on the library: the `tinygrad-lstm` command line (cli.py, its
+options in parser.py, its checks in checks.py), the demo, the training runs they share
+(experiments.py) and their plots. argparse and tqdm are imported here and nowhere else in
+the package, matplotlib here and at most lazily inside viz's own plotting functions;
+nothing below this package imports from it."""
