@@ -260,9 +260,9 @@ def _grads(model) -> dict[str, np.ndarray]:
 
 def reference_truncated(model, x, u, k) -> dict[str, np.ndarray]:
     """The library's truncated_bptt with the weights held (see viz.truncation)."""
-    from ..viz.truncation import _Hold, _loss
+    from ..viz.truncation import HoldWeights, projection_loss
     model.zero_grad()
-    nn.utils.truncated_bptt(model, x, u, _loss, _Hold(list(model.parameters())), k)
+    nn.utils.truncated_bptt(model, x, u, projection_loss, HoldWeights(list(model.parameters())), k)
     return _grads(model)
 
 

@@ -30,7 +30,7 @@ STATE_EDGE = {"h": ("#1a1a1a", 1.6), "c": ("#2166ac", 2.6)}
 CUT = {"color": "#d62728", "style": "dashed", "penwidth": "2.2"}
 
 
-class _Hold:
+class HoldWeights:
     """An optimizer that never steps or clears: the gradients of every update add up."""
 
     def __init__(self, params: list) -> None:
@@ -43,7 +43,8 @@ class _Hold:
         pass
 
 
-def _loss(out, u):
+def projection_loss(out, u):
+    """sum_t <u_t, out_t>: every step's output counts, through fixed random weights u."""
     return (out * u).sum()
 
 
@@ -59,7 +60,7 @@ def gradient(model: Any, x, k1: int, k2: int | None = None, seed: int = 0) -> np
     u = tensor(rng.standard_normal(out.shape), dtype=out.dtype, backend=out.backend)
     params = list(model.parameters())
     model.zero_grad()
-    truncated_bptt(model, x, u, _loss, _Hold(params), k1, k2, time_axis=time_axis)
+    truncated_bptt(model, x, u, projection_loss, HoldWeights(params), k1, k2, time_axis=time_axis)
     flat = [np.zeros(p.shape) if p.grad is None else p.grad.numpy().astype(np.float64)
             for p in params]
     model.zero_grad()
@@ -112,7 +113,7 @@ def schedule(steps: int, k1: int, k2: int | None = None) -> list[dict]:
         ran.clear()
         return total
 
-    truncated_bptt(probe, x, x, loss, _Hold(list(model.parameters())), k1, k2)
+    truncated_bptt(probe, x, x, loss, HoldWeights(list(model.parameters())), k1, k2)
     return updates
 
 
