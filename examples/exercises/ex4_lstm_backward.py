@@ -4,14 +4,18 @@
 pass needs, as the engine's fused `lstm_layer` op does (ops/fused.py). Your job is
 `lstm_backward`: the same loop, in reverse.
 
-Per step, with a = the saved gates i, f, g, o (activated), c_prev, c and tanh(c):
-    dh (arriving at h_t) and dc (arriving at c_t)
+Walk the steps from the last to the first. At step t, with a = the saved gates i, f, g,
+o (activated), c_prev = c_{t-1} (c0 at the first step), c = c_t and tanh(c):
+    dh, arriving at h_t:  d_out[t] from the loss, plus what step t+1 sent back
+                          (at the last step: d_out[T-1] + d_hn)
+    dc, arriving at c_t:  what step t+1 sent back (at the last step: d_cn)
     dc  += dh * o * (1 - tanh(c)^2)
     dz_i = dc * g * i * (1 - i)        dz_f = dc * c_prev * f * (1 - f)
     dz_g = dc * i * (1 - g^2)          dz_o = dh * tanh(c) * o * (1 - o)
-    what reaches h_{t-1}: dz @ W_hh,   what reaches c_{t-1}: dc * f
-Then the weights' gradients are sums over the steps: each step's dz times what it read.
-(That is half the answer: the other half is where d_out comes in.)
+    sent back to step t-1:  dh = dz @ W_hh  (dz = [dz_i, dz_f, dz_g, dz_o], (B, 4H)),
+                            dc = dc * f
+The weights are used at every step, so their gradients are sums over the steps of each
+step's dz times what that step read (x_t for W_ih, h_{t-1} for W_hh, 1 for b).
 
     tinygrad-lstm exercise check 4
 
