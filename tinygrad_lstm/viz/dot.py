@@ -253,8 +253,9 @@ def dot_body(pic: Picture, grads: bool, rankdir: str | None = None,
     if pic.rankdir in ("TB", "BT"):
         body += _param_columns(pic, ids)
     body.append(f"\tlegend [label={legend_label(pic, scale)} shape=plain style=solid]\n")
-    if pic.rankdir in ("TB", "BT"):
-        body.append("\t{rank=sink legend}\n")
+    if pic.rankdir in ("TB", "BT"):   # below everything, not beside the last rank
+        body += [f"\t{ids[key]} -> legend [style=invis]\n" for key, item in pic.items.items()
+                 if item.root]
     attrs = {**GRAPH, "rankdir": pic.rankdir}
     if pic.view == "op":
         attrs["ordering"] = "out"   # the gates in recording order (i, f, g, o) at every step

@@ -11,8 +11,8 @@ from .views import Picture
 LINE = "\u2014" * 3            # a line sample, drawn in the edge's colour
 DASHES = "\u2013 \u2013 \u2013"
 EDGE_ROWS = {   # kind -> what an edge of that kind means
-    "cstate": "c: the cell state, step to step (the carousel)",
-    "state": "h: the hidden state, step to step",
+    "cstate": "c: the cell state, step to step (the carousel; thickest)",
+    "state": "h: the hidden state, step to step (thick)",
     "data": "a tensor, from op to op",
     "param": "a parameter into its layer's first step; every step uses it",
     "shared": "one tensor made before the steps, read by each",
@@ -56,9 +56,10 @@ def legend_label(pic: Picture, scale: tuple | None) -> str:
     if scale is None:
         colours = {"cstate": CELL_PATH, "state": "#1a1a1a", "param": "#8e7cc3",
                    "const": "#a6a6a6", "shared": "#8c8c8c", "gather": "#8c8c8c", "data": "#595959"}
-        rows += [_row(LINE, text, colours[kind]) for kind, text in EDGE_ROWS.items() if kind in kinds]
-        if "cstate" in kinds:
-            rows.append(_row(LINE, "thicker: state carried to the next step", "#1a1a1a"))
+        texts = dict(EDGE_ROWS)
+        if not pic.g.steps:
+            texts["param"] = "a parameter"
+        rows += [_row(LINE, text, colours[kind]) for kind, text in texts.items() if kind in kinds]
     else:
         rows.append(_row(LINE, "gradient norm |dL/d tensor|: colour and width (log scale)",
                          shade(0.7)))
@@ -73,7 +74,8 @@ def legend_label(pic: Picture, scale: tuple | None) -> str:
         rows.append(_row("loop", "the state fed back: once per step", "#1a1a1a"))
     if scale is not None:           # fills show the gradient; only these keep their own
         fills &= {"param", "const"}
-    rows += [_row(" ", text, fill=fill) for fill, kind, text in FILL_ROWS if kind in fills]
+    fill_rows = FILL_ROWS if pic.g.steps else [(PARAM_FILL, "param", "parameter")] + FILL_ROWS[1:]
+    rows += [_row(" ", text, fill=fill) for fill, kind, text in fill_rows if kind in fills]
     if any(item.root for item in pic.items.values()):
         rows.append(_row("[ ]", "double border: an output drawn"))
     table = ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="2">'

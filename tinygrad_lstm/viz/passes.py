@@ -5,10 +5,10 @@ of the cell's equations looks for, and what each of them passes through.
   the head reading out[-1]) reads step t's h: drawn as an edge from step t.
 - A split of the gates hands each gate op a slice of one tensor: drawn as an edge from
   what was split, into the gate op, which names its gate.
-- Records outside the steps computed from parameters alone (the concat and transpose of
-  W_ih and W_hh, b_ih + b_hh, head.weight.T) are the parameters themselves to a reader:
-  their uses are drawn as uses of the parameters they were made from, named as
-  [W_ih|W_hh].T or b_ih+b_hh.
+- Records outside the steps computed from parameters alone that only move data (the
+  concat and transpose of W_ih and W_hh, head.weight.T) or that a layer prepares once for
+  its steps (b_ih + b_hh) are the parameters themselves to a reader: their uses are drawn
+  as uses of the parameters they were made from, named [W_ih|W_hh].T or b_ih+b_hh.
 Drawn with bookkeeping=True, every record is drawn as it was recorded.
 """
 from __future__ import annotations
@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 
 from .collect import Source, Unrolled
+
+MOVES = frozenset({"concat", "transpose", "reshape", "getitem", "stack"})   # compute nothing
 
 
 @dataclass
@@ -80,7 +82,12 @@ def bookkeeping(g: Unrolled, show: bool) -> Bookkeeping:
     book = Bookkeeping()
     if show:
         return book
-    book.derived = derived_parameters(g)
+    derived = derived_parameters(g)
+    prepared = _prepared_for_steps(g, derived)
+    for i, name in derived.items():       # in recording order: what i reads is decided
+        if (g.records[i].op in MOVES or i in prepared) and all(
+                src[0] == "l" or src[1] in book.derived for src in g.sources[i]):
+            book.derived[i] = name
     uses: dict[int, int] = {}
     read_back: dict[int, int] = {}
     for i, row in enumerate(g.sources):
@@ -88,9 +95,9 @@ def bookkeeping(g: Unrolled, show: bool) -> Bookkeeping:
             if src[0] == "r":
                 uses[src[1]] = uses.get(src[1], 0) + 1
         rec = g.records[i]
-        if i in book.derived:
+        if i in book.derived and (rec.op in MOVES or i in prepared):
             book.hidden.add(i)
-        elif rec.op == "split" and g.groups[i][1] is not None:
+        elif rec.op == "split":
             book.hidden.add(i)
             book.through.update({(i, k): row[0] for k in range(len(rec.avals))})
         elif rec.op == "getitem" and row[0][0] == "r" and _reads_one_step(g, i, row[0][1]):
@@ -104,6 +111,21 @@ def bookkeeping(g: Unrolled, show: bool) -> Bookkeeping:
     book.hidden.update(p for p, rec in enumerate(g.records) if rec.op == "stack" and p not in roots
                        and uses.get(p, 0) == read_back.get(p, 0))
     return book
+
+
+def _prepared_for_steps(g: Unrolled, derived: dict[int, str]) -> set[int]:
+    """Derived records that steps read (directly or through other derived records): the
+    weights a layer prepares once for its loop."""
+    read_by: dict[int, set[int]] = {}
+    for i, row in enumerate(g.sources):
+        for src in row:
+            if src[0] == "r" and src[1] in derived:
+                read_by.setdefault(src[1], set()).add(i)
+    prepared: set[int] = set()
+    for i in sorted(derived, reverse=True):      # users come after what they read
+        if any(g.groups[u][1] is not None or u in prepared for u in read_by.get(i, ())):
+            prepared.add(i)
+    return prepared
 
 
 def _reads_one_step(g: Unrolled, i: int, p: int) -> bool:

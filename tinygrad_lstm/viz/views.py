@@ -287,7 +287,9 @@ def _leaf_edge(pic: Picture, dst: Item, i: int, pos: int, j: int, rec_norms, pen
     if dst.kind == "layer":     # a layer's constants: one node
         key = ("in", dst.scope)
         inputs = pic.items.get(key) or pic.items.setdefault(key, Item(key, "inputs", dst.cluster, dst.scope))
-        inputs.ins[tag or "const"] = ""
+        parts = [] if node.name or entry else _parts(pic, i, pos)[1]
+        for label in [name for _, name, _ in parts] or [tag or "const"]:
+            inputs.ins[label] = ""
         pic.add_edge(inputs, None, dst, None, "const", None)
         return
     if is_fused(g.records[i]) and pos == 0 and len(node.shape) == 3 and step is not None:
