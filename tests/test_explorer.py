@@ -94,7 +94,22 @@ def test_a_1000_step_lstm_stays_under_5_mb(tmp_path):
     path, _ = lstm_page(tmp_path, steps=1000, name="long.html")
     assert path.stat().st_size < 5_000_000
     data = page_data(path)
-    assert len(data["events"]) > 10_000 and data["pictures"]
+    # the steps no picture draws are stepped through one time step at a time
+    merged = [k for k in range(0, len(data["rows"]), 8) if data["strings"][data["rows"][k]] == "step"]
+    assert len(merged) == 1000 - 32
+    assert 1000 < len(data["events"]) < 2000
+    w_hh = next(w for w in data["weights"] if w["name"] == "lstm.weight_hh_l0")
+    assert len(w_hh["terms"]) == 1000 and w_hh["values"] is None     # norms only, past 1 MB
+
+
+def test_source_lines_are_shown_where_anomaly_mode_kept_them(tmp_path):
+    lstm = tl.nn.LSTM(2, 3, fused=False, generator=np.random.default_rng(0))
+    x = tl.tensor(np.ones((2, 1, 2), dtype="float32"))
+    with tl.detect_anomaly():
+        loss = lstm(x)[0].sum()
+    data = page_data(Path(tl.viz.render(loss, tmp_path / "where.html")))
+    wheres = {data["strings"][k] for k in data["rows"][7::8] if k >= 0}
+    assert wheres and all("test_explorer.py" in w for w in wheres)
 
 
 # ---- in a browser --------------------------------------------------------------------------

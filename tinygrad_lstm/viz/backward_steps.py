@@ -21,11 +21,28 @@ from .collect import Unrolled
 
 @dataclass
 class Trace:
-    """What the explorer shows of one backward pass over an Unrolled graph."""
+    """What the explorer shows of one backward pass over an Unrolled graph: per event (one
+    VJP run) its rows and the norms of the cotangents in and out; per parameter leaf its
+    terms as (event, |term|, |sum so far|), and the terms' values themselves while they
+    fit in `budget` bytes (else None: a long sequence keeps the norms only)."""
 
     events: list[tuple[int, int, list[float], list[float]]]  # first row, rows, |out g|, |in g|
-    terms: dict[int, list[tuple[int, np.ndarray]]]           # leaf position -> (event, term)
+    terms: dict[int, list[tuple[int, float, float]]]
+    values: dict[int, list[np.ndarray]] | None
+    budget: int
     grads: dict[int, np.ndarray] = field(default_factory=dict)   # leaf position -> gradient
+    sums: dict[int, np.ndarray] = field(default_factory=dict)    # leaf position -> sum so far
+
+    def add(self, j: int, event: int, term) -> None:
+        term = to_numpy(term)
+        total = self.sums[j] = term.astype(np.float64) + self.sums.get(j, 0.0)
+        self.terms[j].append((event, float(np.linalg.norm(term)), float(np.linalg.norm(total))))
+        if self.values is not None:
+            self.budget -= 4 * term.size
+            if self.budget < 0:
+                self.values = None
+            else:
+                self.values[j].append(term.astype(np.float32))
 
 
 def to_numpy(array) -> np.ndarray:
@@ -58,14 +75,16 @@ def _from_weights(g: Unrolled) -> set[int]:
     return found
 
 
-def trace_backward(g: Unrolled, outputs: list) -> Trace:
-    """Run backward over `g` from `outputs` (Tensors), keeping every step the explorer shows."""
+def trace_backward(g: Unrolled, outputs: list, budget: int = 1_000_000) -> Trace:
+    """Run backward over `g` from `outputs` (Tensors), keeping every step the explorer shows
+    (the terms' values up to `budget` bytes in all)."""
     rows: dict[int, list[int]] = {}         # id(tape record) -> its rows in g (a scan has many)
     for i, rec in enumerate(g.records):
         rows.setdefault(id(getattr(rec, "part_of", rec)), []).append(i)
     derived = {id(g.records[i]) for i in _from_weights(g)}
     position = {id(node): j for j, node in enumerate(g.leaves) if node.requires_grad}
-    trace = Trace([], {j: [] for j in position.values()})
+    trace = Trace([], {j: [] for j in position.values()}, {j: [] for j in position.values()},
+                  budget)
 
     def to_leaves(node, cot):
         """The leaves (and their terms) a cotangent at `node` ends in, through derived records."""
@@ -94,7 +113,7 @@ def trace_backward(g: Unrolled, outputs: list) -> Trace:
                 continue
             if node.record is None or id(node.record) in derived:
                 for j, term in to_leaves(node, cot):
-                    trace.terms[j].append((event, to_numpy(term)))
+                    trace.add(j, event, term)
 
     roots = [(t._node, t.backend.xp.ones_like(t.data)) for t in outputs]
     with tape.observe(hook):

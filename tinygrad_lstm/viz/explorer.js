@@ -122,6 +122,7 @@
 
   // ---- details of a node --------------------------------------------------------------------
   function rowDetails(i) {
+    if (row(i).op === "step") return stepDetails(i);
     const r = row(i), formula = D.formulas[r.op] || (r.params.startsWith("step of") ? D.formulas[r.params.slice(8)] : "");
     const lines = [["op", rowTitle(r) + (r.params && !r.params.startsWith("step of") ? ` <code>${esc(r.params)}</code>` : "")],
       ["formula", formula ? `<span class="formula">${esc(formula)}</span>` : (r.params ? esc(r.params) : "-")],
@@ -133,6 +134,12 @@
     if (r.where) html += `<div class="muted">created at</div><pre>${esc(r.where.trim().split("\n").slice(-6).join("\n"))}</pre>`;
     else html += '<div class="muted">source line: run the forward pass under tl.detect_anomaly() to record it</div>';
     return html;
+  }
+  function stepDetails(i) {     // the records of a step no picture draws, kept as one row
+    const r = row(i);
+    return kv([["step", `<b>t=${r.step}</b> <span class="muted">[${esc(r.scope)}]</span>`], ["records", esc(r.params)],
+               ["|dL/d out|", fmt(rowNorm(i)) + ' <span class="muted">(the largest)</span>']]) +
+      '<p class="muted">An elided step: its records are stepped through together. Draw fewer steps, or pass a larger max_steps, to see each one.</p>';
   }
   function leafDetails(j) {
     const l = leaf(j), w = D.weights[weightOfLeaf[j]];
@@ -228,6 +235,8 @@
     if (D.note) return `<p class="note">${esc(D.note)}</p>`;
     if (state.pos === 0) return '<p class="muted">Press &#x25B6; to run the VJP of the last record: the cotangent starts as ones at the output and flows back, record by record.</p>';
     const e = E[state.pos - 1], r = row(e[0]);
+    if (r.op === "step") return kv([["records", `all of <b>t=${r.step}</b> <span class="muted">[${esc(r.scope)}]</span>: ${esc(r.params)}`],
+                                    ["cotangent in", `largest |g| = ${fmt(e[2][0])}`]]);
     const names = r.names ? r.names.split(", ") : [];
     const outs = e[2].map((x, k) => `${esc(names[k] && names[k] !== "-" ? names[k] : "out" + k)}: |g| = ${fmt(x)}`).join("<br>");
     const ins = D.src[e[0]].map((s, k) => `${esc(inputName(s))}: |g| = ${fmt(e[3][k])}` +

@@ -14,109 +14,22 @@ they fit TERM_BUDGET (their norms always are).
 """
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
 import weakref
 from pathlib import Path
 
-import numpy as np
-
 from ..ops import OPS
-from ..printing import format_params
-from .backward_steps import Trace, missing_vjps, to_numpy, trace_backward
-from .collect import collect, flatten_outputs
+from . import explorer_table as table
+from .backward_steps import missing_vjps, trace_backward
+from .collect import collect, elision, flatten_outputs
 from .views import VIEWS
 
 ASSETS = Path(__file__).parent
 TERM_BUDGET = 1_000_000     # bytes of per-term gradient values a page keeps (else none)
-GRID_LIMIT = 4096           # a weight's gradient values are shown up to this many entries
 EXPANDED = {"op": 16}       # steps drawn when expanded: the op view's layout grows fast
 EXPANDED_DEFAULT = 32
-
-
-def _short(x: float) -> float:
-    return float(f"{x:.4g}")
-
-
-def _summary(array) -> str:
-    a = np.asarray(array, dtype=np.float64)
-    if a.size == 0:
-        return "empty"
-    if a.size == 1:
-        return f"value {a.reshape(())[()]:.4g}"
-    return (f"min {a.min():.3g}, mean {a.mean():.3g}, max {a.max():.3g}, "
-            f"std {a.std():.3g}")
-
-
-class _Strings:
-    """One table of strings; everything else refers to them by index (the page stays small
-    when 1,000 steps repeat the same op names, shapes and source lines)."""
-
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-
-    def __call__(self, text) -> int:
-        if text is None or text == "":
-            return -1
-        return self.index.setdefault(str(text), len(self.index))
-
-    def table(self) -> list[str]:
-        return list(self.index)
-
-
-def _rows(g, s: _Strings) -> list[int]:
-    """Eight ints per row: op, scope, step, shapes, dtype, output names, params, where."""
-    flat: list[int] = []
-    for rec in g.records:
-        tape_rec = getattr(rec, "part_of", rec)
-        step = rec.tags.get("step")
-        shapes = " ".join(str(tuple(shape)) for shape, _ in rec.avals)
-        names = g.names[len(flat) // 8]
-        flat += [s(rec.op), s(rec.tags.get("scope")), -1 if step is None else step, s(shapes),
-                 s(rec.avals[0][1] if rec.avals else ""),
-                 s(", ".join(n or "-" for n in names) if any(names) else ""),
-                 s(format_params(tape_rec) if tape_rec is rec else f"step of {tape_rec.op}"),
-                 s(rec.tags.get("where"))]
-    return flat
-
-
-def _leaves(g, s: _Strings) -> list[list]:
-    out = []
-    for node in g.leaves:
-        tensor = node.leaf() if node.leaf is not None else None
-        value = _summary(tensor.numpy()) if tensor is not None else ""
-        out.append([s(node.name), s(str(node.shape)), s(node.dtype), int(node.requires_grad),
-                    s(value)])
-    return out
-
-
-def _weights(g, trace: Trace) -> list[dict]:
-    """Per parameter: its terms (event, |term|, |sum so far|), the final gradient, and the
-    terms' values when all of them fit the page's budget."""
-    out = []
-    sizes = [int(np.prod(g.leaves[j].shape)) * len(terms) for j, terms in trace.terms.items()]
-    keep = 4 * sum(sizes) <= TERM_BUDGET
-    for j, terms in trace.terms.items():
-        node = g.leaves[j]
-        final = trace.grads.get(j)
-        running, rows, packed = None, [], []
-        for event, term in terms:
-            running = term.astype(np.float64) if running is None else running + term
-            rows.append([event, _short(float(np.linalg.norm(term))),
-                         _short(float(np.linalg.norm(running)))])
-            packed.append(term.astype(np.float32).ravel())
-        size = int(np.prod(node.shape)) if node.shape else 1
-        entry = {"leaf": j, "name": node.name or f"param {j}", "shape": list(node.shape),
-                 "terms": rows, "norm": None if final is None else float(np.linalg.norm(final)),
-                 "final": None, "values": None}
-        if final is not None and size <= GRID_LIMIT:
-            entry["final"] = [float(v) for v in np.asarray(final, np.float64).ravel()]
-            if packed and keep:
-                entry["values"] = base64.b64encode(np.concatenate(packed).tobytes()).decode()
-        out.append(entry)
-    return out
 
 
 def _node_maps(g, keys: list[tuple]) -> tuple[list[int], list[int], list[str]]:
@@ -165,6 +78,7 @@ class Explorer:
         self.html = page
 
     def save(self, path) -> Path:
+        """Write the page to `path` (UTF-8), making its folder if needed; returns the path."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(self.html, encoding="utf-8")
@@ -181,43 +95,46 @@ def explore(output, views=None, max_steps=None, grads: bool = False, *, view: st
 
     views: the views to embed, in order (default: every one of tl.viz.VIEWS); each view
         with elided steps also gets an expanded picture; `view` is the one shown first
-        (default: the first of views). max_steps, grads and the
-        options (rankdir, title, ...) are draw()'s. The backward pass shown is the explorer's own (retain_graph,
+        (default: the first of views). max_steps, grads and the options (rankdir, title,
+        ...) are draw()'s. The backward pass shown is the explorer's own (retain_graph,
         seeded with ones, .grad untouched); when a backward already freed the graph, the
         page shows the forward pass and says why the backward is missing.
     """
+    from . import _max_steps
     outs = flatten_outputs(output)
     g = collect(outs)
-    strings = _Strings()
     note, trace = "", None
     if missing_vjps(g):
         note = ("A backward pass already ran through this graph and freed it: make the "
                 "explorer before calling backward (or call backward with retain_graph=True).")
     else:
-        trace = trace_backward(g, [t for t in outs if t._node is not None])
+        trace = trace_backward(g, [t for t in outs if t._node is not None], TERM_BUDGET)
     views = list(views or VIEWS)
     if view is not None:
         if view not in views:
             raise ValueError(f"viz.explore: view must be one of {', '.join(views)}, got {view!r}")
-        views.remove(view)
-        views.insert(0, view)
+        views.insert(0, views.pop(views.index(view)))
     pictures, svgs = _pictures(g, outs, views, max_steps, grads, options)
-    title = options.get("title")
-    roots = {}
-    for t, src in zip([t for t in outs if t._node is not None and t._node.record], g.roots):
-        roots[src[1]] = _summary(t.numpy())
+    widest = max([_max_steps(max_steps), EXPANDED_DEFAULT, *EXPANDED.values()])
+    disp, members = table.page_rows(g, {scope: plan.steps for scope, plan in
+                                        elision(g.steps, widest).items()})
+    for picture in pictures:
+        picture["rows"] = [picture["rows"][rows[0]] for rows in members]
+    strings = table.Strings()
+    events, remap = table.events(trace, disp, members) if trace else ([], [])
     data = {
-        "title": title or "", "note": note, "rows": _rows(g, strings),
-        "leaves": _leaves(g, strings), "roots": roots,
-        "src": [[src[1] if src[0] == "r" else -1 - src[1] for src in row] for row in g.sources],
+        "title": options.get("title") or "", "note": note,
+        "rows": table.row_table(g, members, strings),
+        "src": table.sources(g, disp, members),
+        "leaves": table.leaf_table(g, strings),
+        "roots": {disp[src[1]]: table.summary(t.numpy()) for t, src in zip(
+            [t for t in outs if t._node is not None and t._node.record], g.roots)},
         "formulas": {name: d.formula for name, d in OPS.items()},
-        "pictures": pictures,
-        "events": [] if trace is None else [[a, n, [_short(x) for x in o], [_short(x) for x in i]]
-                                            for a, n, o, i in trace.events],
-        "weights": [] if trace is None else _weights(g, trace),
+        "pictures": pictures, "events": events,
+        "weights": table.weights(g, trace, remap) if trace else [],
     }
     data["strings"] = strings.table()
-    return Explorer(_page(data, svgs, title))
+    return Explorer(_page(data, svgs, options.get("title")))
 
 
 def _page(data: dict, svgs: list[str], title: str | None) -> str:
