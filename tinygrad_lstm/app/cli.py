@@ -256,8 +256,36 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_paper(args) -> int:
+    from .paper import DEFAULTS, describe, report, run_paper
+    if args.forget_bias != 1.0 and args.model != "lstm":
+        raise UsageError(f"--forget-bias applies to --model lstm, not {args.model}")
+    size = args.symbols if args.task == "order" else args.seq_len
+    if args.task == "order" and args.seq_len:
+        raise UsageError("--seq-len is for adding and longlag; order takes --symbols")
+    if args.task == "adding" and size is not None and size < 20:
+        raise UsageError("--seq-len must be at least 20 for the paper's adding problem")
+    opts = {**DEFAULTS[args.task], **{k: v for k, v in dict(
+        seq_len=size, hidden=args.hidden, batch=args.batch).items() if v}}
+    steps = {"adding": opts["seq_len"] * 11 // 10, "longlag": opts["seq_len"],
+             "order": 110, "reber": 60}[args.task]
+    width = opts["seq_len"] + 1 if args.task == "longlag" else 8
+    need = checks.run_bytes(args.model, width, opts["hidden"], width, 1, steps,
+                            max(opts["batch"], 500))
+    check_memory(need, args.max_memory, f"{args.task} with --seq-len {opts['seq_len']}, "
+                 f"--hidden {opts['hidden']}", "make one of them smaller or raise --max-memory")
+    print(f"{describe(args.task, opts['seq_len'])}: training {args.model} until the paper's "
+          f"stopping rule holds (at most {args.max_sequences:,} sequences)", flush=True)
+    result = run_paper(args.task, args.model, seq_len=size, hidden=args.hidden,
+                       batch=args.batch, lr=args.lr, max_sequences=args.max_sequences,
+                       seed=args.seed, backend=args.backend, forget_bias=args.forget_bias,
+                       log=lambda line: print(line, flush=True))
+    print(report(result))
+    return 0
+
+
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "gradflow": cmd_gradflow,
-            "demo": cmd_demo, "render": cmd_render}
+            "demo": cmd_demo, "render": cmd_render, "paper": cmd_paper}
 COMMANDS.update(learn.COMMANDS)     # trace, truncation, exercise
 # What a run can raise that is the input's fault or the machine's, not a bug: one line each.
 EXPECTED = (UsageError, ValueError, TypeError, OSError, ImportError, MemoryError,

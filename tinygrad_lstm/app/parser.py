@@ -164,6 +164,34 @@ def _add_render(sub) -> None:
     _common(p)
 
 
+def _add_paper(sub) -> None:
+    p = sub.add_parser("paper", help="Hochreiter & Schmidhuber 1997's tasks, with the paper's "
+                                     "stopping rules and tests",
+                       description="Train on one of the 1997 LSTM paper's tasks until its "
+                                   "stopping rule holds (or --max-sequences), then count "
+                                   "errors on its test set: adding (--seq-len T: 100, 500, "
+                                   "1000), reber (the embedded Reber grammar), order (the "
+                                   "temporal order problem, --symbols 2 or 3), longlag (the "
+                                   "noise-free long-lag task, --seq-len p).")
+    p.add_argument("task", choices=("adding", "reber", "order", "longlag"))
+    p.add_argument("--model", choices=checks.KINDS, default="lstm", help="(default: lstm)")
+    p.add_argument("--seq-len", type=int_in(2, 100_000), help="adding: the minimal length T "
+                   "(at least 20); longlag: the lag p (default: 100 for both)")
+    p.add_argument("--symbols", type=int, choices=(2, 3), default=2,
+                   help="order: relevant symbols, 2 (Task 6a) or 3 (Task 6b) (default: 2)")
+    p.add_argument("--hidden", type=int_in(1, 100_000), help="hidden size (default: 16; "
+                   "longlag 8)")
+    p.add_argument("--batch", type=int_in(1, 100_000), help="sequences per update (default: "
+                   "32; reber 16)")
+    p.add_argument("--lr", type=float_in(0, 1, low_open=True), help="Adam's learning rate "
+                   "(default: 0.01)")
+    p.add_argument("--max-sequences", type=int_in(1, 100_000_000), default=100_000,
+                   help="give up after this many training sequences (default: 100000)")
+    p.add_argument("--forget-bias", type=float_in(-20, 20, none=True), default=1.0,
+                   help="LSTM: the forget gates' bias at init (default: 1)")
+    _common(p)
+
+
 def build_parser(bench: bool = True) -> Parser:
     """The parser of every command; `bench` only where its script is (a source checkout)."""
     parser = Parser(prog="tinygrad-lstm", description=DESCRIPTION)
@@ -178,4 +206,5 @@ def build_parser(bench: bool = True) -> Parser:
     _add_render(sub)
     from .learn import add_parsers     # (learn.py uses this module's option helpers)
     add_parsers(sub)
+    _add_paper(sub)
     return parser
