@@ -8,8 +8,10 @@
     print(tl.viz.tape_text(loss))                 # the same records as a Wengert list
 
 The records carry where each op ran (`tl.scope(module=..., step=...)`): every time step of
-every layer becomes its own cluster inside the layer's cluster; parameters are drawn once,
-outside the steps, with an edge into every step that uses them. See docs/rendering.md.
+every layer becomes its own box inside the layer's cluster, one below the other; gates and
+states are named by the tensors' names (nn names them); parameters are drawn once, outside
+the steps, with one edge into the first step, and every step names them. Views: op, cell,
+rolled, layer. See docs/rendering.md.
 """
 from __future__ import annotations
 

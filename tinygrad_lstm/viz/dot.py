@@ -12,7 +12,7 @@ import re
 from .grads import COOL, DECADES, WARM, level, shade
 from .labels import node_attrs
 from .legend import legend_label
-from .views import Picture
+from .picture import Picture
 
 GRAPH = {"rankdir": "LR", "fontname": "Helvetica", "fontsize": "12", "nodesep": "0.18",
          "ranksep": "0.3", "labeljust": "l"}

@@ -115,21 +115,3 @@ def tint(colour: str, amount: float = 0.55) -> str:
     """`colour` mixed with white (node fills stay light so their labels stay readable)."""
     rgb = [int(colour[n:n + 2], 16) for n in (1, 3, 5)]
     return "#" + "".join(f"{round(c + (255 - c) * amount):02x}" for c in rgb)
-
-
-def legend(top: float, decades: float, cell_state: bool) -> str:
-    """An HTML-like label: the colour scale from the largest norm down `decades` orders."""
-    cells = []
-    for k in range(int(decades), -1, -1):
-        colour = shade(k / decades)
-        exponent = math.floor(math.log10(top)) - (decades - k) if top > 0 else 0
-        cells.append(f'<TD BGCOLOR="{colour}" WIDTH="34">1e{exponent:.0f}</TD>')
-    rows = [f'<TR><TD COLSPAN="{len(cells)}">gradient norm |dL/d tensor| (colour and width, '
-            f'log scale)</TD></TR>', "<TR>" + "".join(cells) + "</TR>"]
-    if cell_state:
-        blues = "".join(f'<TD BGCOLOR="{shade(k / decades, COOL)}"></TD>'
-                        for k in range(int(decades), -1, -1))
-        rows.append(f"<TR>{blues}</TR>")
-        rows.append(f'<TR><TD COLSPAN="{len(cells)}">blue: the cell-state path c</TD></TR>')
-    return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
-            + "".join(rows) + "</TABLE>>")

@@ -5,7 +5,7 @@ from html import escape
 
 from ..printing import format_params
 from .grads import COOL, WARM, level, shade, tint
-from .views import Item, Picture
+from .picture import Item, Picture
 
 NONLINEAR, ELEMENTWISE, REDUCTION = "#c7e9c0", "#fff2b3", "#fbd3cf"
 FILLS = {

@@ -6,7 +6,7 @@ import math
 from .grads import COOL, WARM, shade
 from .labels import (CELL_FILL, CELL_PATH, CONST_FILL, ELEMENTWISE, FILLS, FUSED_FILL,
                      NONLINEAR, PARAM_FILL, REDUCTION, SHAPE_OPS_FILL, SMALL)
-from .views import Picture
+from .picture import Picture
 
 LINE = "\u2014" * 3            # a line sample, drawn in the edge's colour
 DASHES = "\u2013 \u2013 \u2013"

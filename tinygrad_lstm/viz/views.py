@@ -18,155 +18,12 @@ and "data". One loop over the records builds it all.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from .collect import Elided, Unrolled, elision
-from .passes import Bookkeeping, bookkeeping, symbol
-from .roles import Roles, find_roles, gates_of, is_fused
+from .collect import Unrolled, elision
+from .passes import bookkeeping, symbol
+from .picture import Item, Picture
+from .roles import find_roles, is_fused
 
 VIEWS = ("op", "cell", "rolled", "layer")
-# When merged edges disagree, the most telling kind wins.
-STRENGTH = {"const": 0, "param": 1, "shared": 2, "gather": 2, "data": 2, "state": 3, "cstate": 4}
-
-
-@dataclass
-class Item:
-    """One drawn node. kind: "op", "fused" (a step of a fused layer), "cell", "elided",
-    "layer", "param", "const" or "inputs" (a layer's constants, in the layer view)."""
-
-    key: tuple
-    kind: str
-    cluster: tuple
-    scope: str = ""
-    step: int | None = None
-    record: int | None = None          # the (first) record drawn by this node
-    leaf: int | None = None            # the leaf drawn by a param or const node
-    ops: int = 0                       # records inside (cells, layers, elided steps)
-    ins: dict = field(default_factory=dict)     # cell ports: port -> label
-    outs: dict = field(default_factory=dict)
-    out_norms: dict = field(default_factory=dict)
-    uses: list = field(default_factory=list)    # parameters read, by their symbols
-    gates: list = field(default_factory=list)   # gate names computed inside a cell
-    shapes: dict = field(default_factory=dict)  # a first cell's inputs: name -> shape
-    norm: float | None = None
-    low: float | None = None
-    cpath: bool = False                # on the cell-state path
-    root: bool = False                 # one of the outputs drawn
-    scalar: bool = False               # a scalar constant folded into the label
-    tag: str = ""                      # a constant's role: x_3, h_init, concat(x_0, h_init)
-
-    def add_norm(self, value: float | None) -> None:
-        if value is None:
-            return
-        self.norm = value if self.norm is None else max(self.norm, value)
-        if value > 0:
-            self.low = value if self.low is None else min(self.low, value)
-
-
-@dataclass
-class Edge:
-    kind: str
-    norm: float | None
-    count: int = 1
-
-
-class Picture:
-    """Items, merged edges and clusters of one view, in a deterministic order."""
-
-    def __init__(self, g: Unrolled, view: str, plan: dict[str, Elided], roles: Roles,
-                 book: Bookkeeping) -> None:
-        self.g, self.view, self.plan, self.roles, self.book = g, view, plan, roles, book
-        self.items: dict[tuple, Item] = {}
-        self.edges: dict[tuple, Edge] = {}     # (src, src_port, dst, dst_port) -> Edge
-        self.clusters: dict[tuple, str] = {}   # cluster key -> label, in order of appearance
-        self.param_norms: dict[int, float] = {}
-        self._chains: dict = {}
-        self.rankdir = "LR"
-        self.counterpart: dict[tuple, int] = {}   # (scope, step, ordinal) -> record
-        self._step_index: dict[str, dict[int, int]] = {}
-
-    def chain(self, scope: str) -> tuple:
-        """The module clusters around a scope: "lstm.l0" -> ("m","lstm"), ("m","lstm.l0")."""
-        keys = self._chains.get(scope)
-        if keys is None:
-            parts = scope.split(".") if scope else []
-            keys = self._chains[scope] = tuple(("m", ".".join(parts[:k + 1])) for k in range(len(parts)))
-            for key in keys:
-                self.clusters.setdefault(key, key[1])
-        return keys
-
-    def step_cluster(self, scope: str, step: int) -> tuple:
-        key = ("s", scope, step)
-        if key not in self.clusters:
-            self.clusters[key] = f"t={step}"
-            self._chains[key] = self.chain(scope) + (key,)
-        return self._chains[key]
-
-    def step_index(self, scope: str, step: int) -> int:
-        """Where `step` is in its scope's sorted steps."""
-        index = self._step_index.get(scope)
-        if index is None:
-            index = self._step_index[scope] = {t: k for k, t in enumerate(self.g.steps[scope])}
-        return index[step]
-
-    def first_step(self, scope: str) -> int | None:
-        steps = self.g.steps.get(scope)
-        return steps[0] if steps else None
-
-    def record_item(self, i: int) -> Item:
-        scope, step = self.g.groups[i]
-        hidden = self.plan.get(scope)
-        rec = self.g.records[i]
-        if step is not None and hidden is not None and step in hidden.steps:
-            key, kind, cluster = ("e", scope), "elided", self.chain(scope)
-        elif self.view == "cell" and step is not None:
-            key, kind, cluster = ("c", scope, step), "cell", self.chain(scope)
-        elif self.view == "rolled" and step is not None:
-            key, kind, cluster, step = ("c", scope), "cell", self.chain(scope), None
-        elif self.view == "layer" and scope:
-            key, kind, cluster = ("L", scope), "layer", self.chain(scope)[:-1]
-        else:
-            kind = "fused" if is_fused(rec) else "op"
-            cluster = self.step_cluster(scope, step) if step is not None else self.chain(scope)
-            key = ("r", i)
-        item = self.items.get(key)
-        if item is None:
-            item = self.items[key] = Item(key, kind, cluster, scope, step, record=i)
-        item.ops += 1
-        if kind in ("cell", "fused"):
-            for gate in gates_of(rec, self.g.names[i], self.roles.exits.get(scope, {})):
-                if gate not in item.gates:
-                    item.gates.append(gate)
-        return item
-
-    def leaf_item(self, j: int, cluster: tuple, tag: str = "") -> Item:
-        key = ("l", j)
-        item = self.items.get(key)
-        node = self.g.leaves[j]
-        if node.requires_grad and cluster and cluster[-1][0] == "s":
-            cluster = cluster[:-1]          # parameters never sit inside a time step
-        if item is None:
-            item = self.items[key] = Item(key, "param" if node.requires_grad else "const",
-                                          cluster, leaf=j, tag=tag)
-            item.norm = self.param_norms.get(j)
-        elif cluster[:len(item.cluster)] != item.cluster:   # keep the common prefix
-            common = 0
-            while common < min(len(item.cluster), len(cluster)) and item.cluster[common] == cluster[common]:
-                common += 1
-            item.cluster = item.cluster[:common]
-        return item
-
-    def add_edge(self, src: Item, src_port, dst: Item, dst_port, kind: str, norm) -> None:
-        key = (src.key, src_port, dst.key, dst_port)
-        edge = self.edges.get(key)
-        if edge is None:
-            self.edges[key] = Edge(kind, norm)
-            return
-        if STRENGTH[kind] > STRENGTH[edge.kind]:
-            edge.kind = kind
-        if norm is not None:
-            edge.norm = norm if edge.norm is None else max(edge.norm, norm)
-        edge.count += 1
 
 
 def build(g: Unrolled, view: str, max_steps: float, rec_norms=None, param_norms=None,
@@ -215,9 +72,9 @@ def _edges_into(pic: Picture, items: list, i: int, row, rec_norms, pending) -> N
     for pos, src in enumerate(row):
         src = pic.book.resolve(src)
         if src[0] == "l":
-            _leaf_edge(pic, dst, i, pos, src[1], rec_norms, pending)
+            _leaf_edge(pic, dst, i, pos, src[1], pending)
         elif src[1] in pic.book.derived:
-            _param_use(pic, dst, i, src, rec_norms)
+            _param_use(pic, dst, i, src)
         elif items[src[1]] is not dst or (pic.view == "rolled" and pic.g.groups[src[1]] != pic.g.groups[i]):
             _record_edge(pic, items[src[1]], dst, i, pos, src, rec_norms)
 
@@ -234,7 +91,7 @@ def _param_leaves(pic: Picture, src) -> list[int]:
     return found
 
 
-def _param_use(pic: Picture, dst: Item, i: int, src, rec_norms) -> None:
+def _param_use(pic: Picture, dst: Item, i: int, src) -> None:
     """A parameter (or one derived from parameters) read by record i: named in the reader's
     label, and drawn as an edge only into the first step of a layer (or outside steps)."""
     g = pic.g
@@ -257,11 +114,11 @@ def _with_shape(pic: Picture, item: Item, label: str, shape) -> str:
     return label
 
 
-def _leaf_edge(pic: Picture, dst: Item, i: int, pos: int, j: int, rec_norms, pending) -> None:
+def _leaf_edge(pic: Picture, dst: Item, i: int, pos: int, j: int, pending) -> None:
     g = pic.g
     node = g.leaves[j]
     if node.requires_grad:
-        _param_use(pic, dst, i, ("l", j), rec_norms)
+        _param_use(pic, dst, i, ("l", j))
         return
     if node.shape == ():
         dst.scalar = True
@@ -270,37 +127,31 @@ def _leaf_edge(pic: Picture, dst: Item, i: int, pos: int, j: int, rec_norms, pen
     entry = pic.roles.entry(scope, (g.ordinals[i], pos)) if step is not None else None
     kind = ("cstate" if entry[0] == "c" else "state") if entry else "const"
     tag = node.name or (f"{entry}_init" if entry else _stands_for(pic, i, pos))
-    if dst.kind == "cell":
-        parts = [(entry, tag, node.shape)]
-        if not node.name and not entry:
-            parts = _parts(pic, i, pos)[1] or parts
-        for role, label, shape in parts:
+    fused_x = is_fused(g.records[i]) and pos == 0 and len(node.shape) == 3
+    if dst.kind in ("cell", "layer"):
+        parts = [] if node.name or entry else _parts(pic, i, pos)[1]
+        for role, label, shape in parts or [(entry, tag, node.shape)]:
+            if dst.kind == "layer":     # a layer's constants: one node
+                key = ("in", dst.scope)
+                inputs = pic.items.get(key) or pic.items.setdefault(
+                    key, Item(key, "inputs", dst.cluster, dst.scope))
+                inputs.ins[label or "const"] = ""
+                pic.add_edge(inputs, None, dst, None, "const", None)
+                continue
             if pic.view == "rolled":
                 label = f"{role}_t-1" if role else "x_t"
-            if is_fused(g.records[i]) and pos == 0 and len(shape) == 3:
-                shape = shape[1:]           # a fused layer reads all of x; step t reads x[t]
-            _in_port(dst, role, _with_shape(pic, dst, label, shape))
-        return
-    if dst.kind == "elided":
+            # (a fused layer reads all of x; its step t reads x[t])
+            _in_port(dst, role, _with_shape(pic, dst, label, shape[1:] if fused_x else shape))
+    elif dst.kind == "elided":
         pending.append((j, dst, kind))
-        return
-    if dst.kind == "layer":     # a layer's constants: one node
-        key = ("in", dst.scope)
-        inputs = pic.items.get(key) or pic.items.setdefault(key, Item(key, "inputs", dst.cluster, dst.scope))
-        parts = [] if node.name or entry else _parts(pic, i, pos)[1]
-        for label in [name for _, name, _ in parts] or [tag or "const"]:
-            inputs.ins[label] = ""
-        pic.add_edge(inputs, None, dst, None, "const", None)
-        return
-    if is_fused(g.records[i]) and pos == 0 and len(node.shape) == 3 and step is not None:
-        # a fused layer reads all of x; its step t reads x[t]: drawn beside that step
+    elif fused_x and step is not None:      # x[t] of a fused layer, beside its step
         key = ("lx", j, step)
         item = pic.items.get(key) or pic.items.setdefault(
             key, Item(key, "const", dst.cluster, scope, step, leaf=j, tag=f"x_{step}"))
         item.shapes["x"] = node.shape[1:]
         pic.add_edge(item, None, dst, None, kind, None)
-        return
-    pic.add_edge(pic.leaf_item(j, dst.cluster, tag), None, dst, None, kind, None)
+    else:
+        pic.add_edge(pic.leaf_item(j, dst.cluster, tag), None, dst, None, kind, None)
 
 
 def _parts(pic: Picture, i: int, pos: int) -> tuple[str, list[tuple]]:
