@@ -180,3 +180,25 @@ def test_a_1000_step_lstm_opens_in_under_2_s(browser, tmp_path):
     page.click("#expand")
     assert page.locator("svg .node").count() > 0
     assert errors == []
+
+
+def test_the_notebook_display_runs_in_its_iframe(browser, tmp_path):
+    loss, _ = ex.graph_loss("lstm", steps=3)
+    host = tmp_path / "notebook.html"
+    host.write_text("<!DOCTYPE html><html><body>" + tl.viz.draw(loss, view="cell")._repr_html_()
+                    + "</body></html>", encoding="utf-8")
+    frame, errors = open_page_frame(browser, host)
+    frame.click("#next")
+    assert frame.locator("svg .node.current").count() == 1 and errors == []
+
+
+def open_page_frame(browser, path: Path):
+    """A page holding the explorer in an iframe, as Jupyter shows it: the explorer's frame."""
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(path.resolve().as_uri())
+    frame = page.locator("iframe").element_handle().content_frame()
+    frame.wait_for_function("window.explorerReady === true", timeout=10_000)
+    return frame, errors

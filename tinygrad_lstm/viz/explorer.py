@@ -85,8 +85,9 @@ class Explorer:
         return target
 
     def _repr_html_(self) -> str:
+        # (no sandbox attribute: Chromium then leaves the transformed picture unpainted)
         return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" style="width:100%;'
-                f'height:640px;border:1px solid #ccc" sandbox="allow-scripts"></iframe>')
+                f'height:640px;border:1px solid #ccc"></iframe>')
 
 
 def explore(output, views=None, max_steps=None, grads: bool = False, *, view: str | None = None,
