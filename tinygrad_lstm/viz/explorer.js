@@ -1,354 +1,213 @@
-"use strict";
 // The explorer's page: pictures of one graph (from Graphviz), the tape as data, and
 // controls that walk it forward or backward. Written for this page alone, no libraries.
-(function () {
-  const D = JSON.parse(document.getElementById("data").textContent);
-  const $ = (id) => document.getElementById(id);
-  const S = (k) => (k < 0 ? "" : D.strings[k]);
-  const nRows = D.rows.length / 8;
-  const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})[c]);
-  const fmt = (x) => (x === null || x === undefined ? "-" : x === 0 ? "0" : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(2));
+// The panels' text (explorer_panels.js) comes first in the same script.
+const D = JSON.parse(document.getElementById("data").textContent);
+const $ = (id) => document.getElementById(id);
+const S = (k) => (k < 0 ? "" : D.strings[k]);
+const nRows = D.rows.length / 8;
+const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})[c]);
+const fmt = (x) => (x === null || x === undefined ? "-" : x === 0 ? "0" : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(2));
 
-  function row(i) {
-    const r = D.rows, k = 8 * i;
-    return {i, op: S(r[k]), scope: S(r[k + 1]), step: r[k + 2], shapes: S(r[k + 3]), dtype: S(r[k + 4]),
-            names: S(r[k + 5]), params: S(r[k + 6]), where: S(r[k + 7])};
-  }
-  function leaf(j) {
-    const l = D.leaves[j];
-    return {j, name: S(l[0]), shape: S(l[1]), dtype: S(l[2]), param: l[3] === 1, value: S(l[4])};
-  }
-  const where = (r) => (r.scope || "") + (r.step >= 0 ? " t=" + r.step : "");
-  const rowTitle = (r) => `<b>${esc(r.op)}</b>` + (where(r) ? ` <span class="muted">[${esc(where(r))}]</span>` : "");
-  const leafTitle = (l) => `<b>${esc(l.name || (l.param ? "parameter" : "constant"))}</b> <span class="muted">${esc(l.shape)}</span>`;
+function row(i) {
+  const r = D.rows, k = 8 * i;
+  return {i, op: S(r[k]), scope: S(r[k + 1]), step: r[k + 2], shapes: S(r[k + 3]), dtype: S(r[k + 4]),
+          names: S(r[k + 5]), params: S(r[k + 6]), where: S(r[k + 7])};
+}
+function leaf(j) {
+  const l = D.leaves[j];
+  return {j, name: S(l[0]), shape: S(l[1]), dtype: S(l[2]), param: l[3] === 1, value: S(l[4])};
+}
+const where = (r) => (r.scope || "") + (r.step >= 0 ? " t=" + r.step : "");
+const rowTitle = (r) => `<b>${esc(r.op)}</b>` + (where(r) ? ` <span class="muted">[${esc(where(r))}]</span>` : "");
+const leafTitle = (l) => `<b>${esc(l.name || (l.param ? "parameter" : "constant"))}</b> <span class="muted">${esc(l.shape)}</span>`;
 
-  // ---- the backward pass as events: which event processed each row, and its norms -------
-  const E = D.events;
-  const rowEvent = new Int32Array(nRows).fill(-1);
-  E.forEach((e, k) => { for (let i = e[0]; i < e[0] + e[1]; i++) rowEvent[i] = k; });
-  const rowNorm = (i) => (rowEvent[i] < 0 ? null : Math.max(...E[rowEvent[i]][2]));
-  const weightOfLeaf = {};
-  D.weights.forEach((w, n) => { weightOfLeaf[w.leaf] = n; });
+// ---- the backward pass as events: which event processed each row, and its norms -------
+const E = D.events;
+const rowEvent = new Int32Array(nRows).fill(-1);
+E.forEach((e, k) => { for (let i = e[0]; i < e[0] + e[1]; i++) rowEvent[i] = k; });
+const rowNorm = (i) => (rowEvent[i] < 0 ? null : Math.max(...E[rowEvent[i]][2]));
+const weightOfLeaf = {};
+D.weights.forEach((w, n) => { weightOfLeaf[w.leaf] = n; });
 
-  // ---- pictures -----------------------------------------------------------------------------
-  const state = {view: D.pictures[0].view, expanded: false, mode: E.length ? "backward" : "forward",
-                 pos: 0, picked: null, playing: null, tx: 0, ty: 0, scale: 1};
-  let pic = null, nodes = [], svg = null, nodeRows = [], nodeFirst = null;
+// ---- pictures -----------------------------------------------------------------------------
+const state = {view: D.pictures[0].view, expanded: false, mode: E.length ? "backward" : "forward",
+               pos: 0, picked: null, playing: null, tx: 0, ty: 0, scale: 1};
+let pic = null, nodes = [], svg = null, nodeRows = [], nodeFirst = null;
 
-  function picture() {
-    const level = state.expanded ? "expanded" : "";
-    return D.pictures.find((p) => p.view === state.view && p.level === level) ||
-           D.pictures.find((p) => p.view === state.view);
-  }
-  function show() {
-    pic = picture();
-    const text = $("svg" + pic.svg).textContent.replace(/<\\\/script/gi, "</script");
-    $("stage").innerHTML = text;
-    svg = $("stage").querySelector("svg");
-    const box = svg.viewBox.baseVal;
-    svg.setAttribute("width", box.width);
-    svg.setAttribute("height", box.height);
-    nodes = [];
-    svg.querySelectorAll("g.node").forEach((g) => {
-      const t = g.querySelector("title");
-      const m = t && /^n(\d+)$/.exec(t.textContent.trim());
-      if (m) { nodes[+m[1]] = g; g.dataset.k = m[1]; t.remove(); }    // our panel, not a tooltip
+function picture() {
+  const level = state.expanded ? "expanded" : "";
+  return D.pictures.find((p) => p.view === state.view && p.level === level) ||
+         D.pictures.find((p) => p.view === state.view);
+}
+function show() {
+  pic = picture();
+  const text = $("svg" + pic.svg).textContent.replace(/<\\\/script/gi, "</script");
+  $("stage").innerHTML = text;
+  svg = $("stage").querySelector("svg");
+  const box = svg.viewBox.baseVal;
+  svg.setAttribute("width", box.width);
+  svg.setAttribute("height", box.height);
+  nodes = [];
+  svg.querySelectorAll("g.node").forEach((g) => {
+    const t = g.querySelector("title");
+    const m = t && /^n(\d+)$/.exec(t.textContent.trim());
+    if (m) { nodes[+m[1]] = g; g.dataset.k = m[1]; t.remove(); }    // our panel, not a tooltip
+  });
+  nodeRows = nodes.map(() => []);
+  pic.rows.forEach((k, i) => { if (k >= 0) (nodeRows[k] = nodeRows[k] || []).push(i); });
+  nodeFirst = null;
+  $("expand").disabled = !D.pictures.some((p) => p.view === state.view && p.level === "expanded");
+  $("expand").classList.toggle("on", state.expanded);
+  document.querySelectorAll("#views button").forEach((b) => b.classList.toggle("on", b.dataset.view === state.view));
+  fit();
+  update();
+}
+function reachedAt(k) {      // the position from which node k counts as reached
+  if (!nodeFirst) {
+    nodeFirst = {backward: new Float64Array(nodes.length).fill(Infinity), forward: new Float64Array(nodes.length).fill(Infinity)};
+    pic.rows.forEach((n, i) => {
+      if (n < 0) return;
+      nodeFirst.forward[n] = Math.min(nodeFirst.forward[n], i + 1);
+      if (rowEvent[i] >= 0) nodeFirst.backward[n] = Math.min(nodeFirst.backward[n], rowEvent[i] + 1);
     });
-    nodeRows = nodes.map(() => []);
-    pic.rows.forEach((k, i) => { if (k >= 0) (nodeRows[k] = nodeRows[k] || []).push(i); });
-    nodeFirst = null;
-    $("expand").disabled = !D.pictures.some((p) => p.view === state.view && p.level === "expanded");
-    $("expand").classList.toggle("on", state.expanded);
-    document.querySelectorAll("#views button").forEach((b) => b.classList.toggle("on", b.dataset.view === state.view));
-    fit();
-    update();
+    pic.leaves.forEach((n, j) => {
+      if (n < 0) return;
+      nodeFirst.forward[n] = 0;
+      const w = D.weights[weightOfLeaf[j]];
+      nodeFirst.backward[n] = w && w.terms.length ? w.terms[0][0] + 1 : Infinity;
+    });
   }
-  function reachedAt(k) {      // the position from which node k counts as reached
-    if (!nodeFirst) {
-      nodeFirst = {backward: new Float64Array(nodes.length).fill(Infinity), forward: new Float64Array(nodes.length).fill(Infinity)};
-      pic.rows.forEach((n, i) => {
-        if (n < 0) return;
-        nodeFirst.forward[n] = Math.min(nodeFirst.forward[n], i + 1);
-        if (rowEvent[i] >= 0) nodeFirst.backward[n] = Math.min(nodeFirst.backward[n], rowEvent[i] + 1);
-      });
-      pic.leaves.forEach((n, j) => {
-        if (n < 0) return;
-        nodeFirst.forward[n] = 0;
-        const w = D.weights[weightOfLeaf[j]];
-        nodeFirst.backward[n] = w && w.terms.length ? w.terms[0][0] + 1 : Infinity;
-      });
-    }
-    return nodeFirst[state.mode][k];
-  }
+  return nodeFirst[state.mode][k];
+}
 
-  // ---- pan and zoom ---------------------------------------------------------------------------
-  function place() { $("stage").style.transform = `translate(${state.tx}px,${state.ty}px) scale(${state.scale})`; }
-  function fit() {
-    const v = $("viewport").getBoundingClientRect(), box = svg.viewBox.baseVal;
-    state.scale = Math.min(v.width / box.width, v.height / box.height, 2) * 0.96;
-    const tall = state.scale < 0.35;      // a long strip: fit its width, start at the top
-    if (tall) state.scale = Math.min(v.width / box.width, 1) * 0.96;
-    state.tx = (v.width - box.width * state.scale) / 2;
-    state.ty = tall ? 8 : (v.height - box.height * state.scale) / 2;
+// ---- pan and zoom ---------------------------------------------------------------------------
+function place() { $("stage").style.transform = `translate(${state.tx}px,${state.ty}px) scale(${state.scale})`; }
+function fit() {
+  const v = $("viewport").getBoundingClientRect(), box = svg.viewBox.baseVal;
+  state.scale = Math.min(v.width / box.width, v.height / box.height, 2) * 0.96;
+  const tall = state.scale < 0.35;      // a long strip: fit its width, start at the top
+  if (tall) state.scale = Math.min(v.width / box.width, 1) * 0.96;
+  state.tx = (v.width - box.width * state.scale) / 2;
+  state.ty = tall ? 8 : (v.height - box.height * state.scale) / 2;
+  place();
+}
+function follow(g) {         // keep the current node in view
+  const v = $("viewport").getBoundingClientRect(), b = g.getBoundingClientRect();
+  if (b.right < v.left + 20 || b.left > v.right - 20 || b.bottom < v.top + 20 || b.top > v.bottom - 20) {
+    state.tx += v.left + v.width / 2 - (b.left + b.width / 2);
+    state.ty += v.top + v.height / 2 - (b.top + b.height / 2);
     place();
   }
-  function follow(g) {         // keep the current node in view
-    const v = $("viewport").getBoundingClientRect(), b = g.getBoundingClientRect();
-    if (b.right < v.left + 20 || b.left > v.right - 20 || b.bottom < v.top + 20 || b.top > v.bottom - 20) {
-      state.tx += v.left + v.width / 2 - (b.left + b.width / 2);
-      state.ty += v.top + v.height / 2 - (b.top + b.height / 2);
-      place();
-    }
-  }
-  const vp = $("viewport");
-  vp.addEventListener("wheel", (ev) => {
-    ev.preventDefault();
-    const v = vp.getBoundingClientRect(), x = ev.clientX - v.left, y = ev.clientY - v.top;
-    const f = Math.exp(-ev.deltaY * 0.0015), s = Math.min(20, Math.max(0.02, state.scale * f));
-    state.tx = x - (x - state.tx) * s / state.scale;
-    state.ty = y - (y - state.ty) * s / state.scale;
-    state.scale = s;
-    place();
-  }, {passive: false});
-  let drag = null;
-  vp.addEventListener("mousedown", (ev) => { drag = {x: ev.clientX, y: ev.clientY, tx: state.tx, ty: state.ty, moved: false}; vp.classList.add("dragging"); });
-  window.addEventListener("mousemove", (ev) => {
-    if (!drag) return;
-    const dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
-    if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
-    state.tx = drag.tx + dx; state.ty = drag.ty + dy; place();
+}
+const vp = $("viewport");
+vp.addEventListener("wheel", (ev) => {
+  ev.preventDefault();
+  const v = vp.getBoundingClientRect(), x = ev.clientX - v.left, y = ev.clientY - v.top;
+  const f = Math.exp(-ev.deltaY * 0.0015), s = Math.min(20, Math.max(0.02, state.scale * f));
+  state.tx = x - (x - state.tx) * s / state.scale;
+  state.ty = y - (y - state.ty) * s / state.scale;
+  state.scale = s;
+  place();
+}, {passive: false});
+let drag = null;
+vp.addEventListener("mousedown", (ev) => { drag = {x: ev.clientX, y: ev.clientY, tx: state.tx, ty: state.ty, moved: false}; vp.classList.add("dragging"); });
+window.addEventListener("mousemove", (ev) => {
+  if (!drag) return;
+  const dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+  if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+  state.tx = drag.tx + dx; state.ty = drag.ty + dy; place();
+});
+window.addEventListener("mouseup", () => { vp.classList.remove("dragging"); setTimeout(() => { drag = null; }, 0); });
+
+svgEvents();
+function svgEvents() {
+  $("stage").addEventListener("mouseover", (ev) => {
+    const g = ev.target.closest("g.node");
+    if (g && state.picked === null) $("node").innerHTML = nodeDetails(+g.dataset.k);
   });
-  window.addEventListener("mouseup", () => { vp.classList.remove("dragging"); setTimeout(() => { drag = null; }, 0); });
-
-  // ---- details of a node --------------------------------------------------------------------
-  function rowDetails(i) {
-    if (row(i).op === "step") return stepDetails(i);
-    const r = row(i), formula = D.formulas[r.op] || (r.params.startsWith("step of") ? D.formulas[r.params.slice(8)] : "");
-    const lines = [["op", rowTitle(r) + (r.params && !r.params.startsWith("step of") ? ` <code>${esc(r.params)}</code>` : "")],
-      ["formula", formula ? `<span class="formula">${esc(formula)}</span>` : (r.params ? esc(r.params) : "-")],
-      ["output", esc(r.shapes) + " " + esc(r.dtype) + (r.names ? ` <span class="muted">(${esc(r.names)})</span>` : "")],
-      ["scope", esc(r.scope || "-")], ["step", r.step >= 0 ? r.step : "-"],
-      ["|dL/d out|", fmt(rowNorm(i))],
-      ["value", D.roots[i] ? esc(D.roots[i]) : '<span class="muted">not kept (the tape holds no arrays)</span>']];
-    let html = kv(lines);
-    if (r.where) html += `<div class="muted">created at</div><pre>${esc(r.where.trim().split("\n").slice(-6).join("\n"))}</pre>`;
-    else html += '<div class="muted">source line: run the forward pass under tl.detect_anomaly() to record it</div>';
-    return html;
-  }
-  function stepDetails(i) {     // the records of a step no picture draws, kept as one row
-    const r = row(i);
-    return kv([["step", `<b>t=${r.step}</b> <span class="muted">[${esc(r.scope)}]</span>`], ["records", esc(r.params)],
-               ["|dL/d out|", fmt(rowNorm(i)) + ' <span class="muted">(the largest)</span>']]) +
-      '<p class="muted">An elided step: its records are stepped through together. Draw fewer steps, or pass a larger max_steps, to see each one.</p>';
-  }
-  function leafDetails(j) {
-    const l = leaf(j), w = D.weights[weightOfLeaf[j]];
-    return kv([["leaf", leafTitle(l)], ["kind", l.param ? "parameter (requires grad)" : "constant"],
-               ["dtype", esc(l.dtype)], ["value", esc(l.value || "not kept")],
-               ["|dL/d leaf|", w ? fmt(w.norm) : "-"], ["terms", w ? w.terms.length : "-"]]);
-  }
-  const kv = (lines) => '<table class="kv">' + lines.map(([a, b]) => `<tr><td>${a}</td><td>${b}</td></tr>`).join("") + "</table>";
-  function nodeDetails(k) {
-    const rows = nodeRows[k] || [], j = pic.leaves.indexOf(k);
-    if (j >= 0) return leafDetails(j);
-    if (rows.length === 1) return rowDetails(rows[0]);
-    if (!rows.length) return '<p class="muted">' + esc(pic.kinds[k] === "in" ? "the layer's inputs" : "no record of its own") + "</p>";
-    const steps = new Set(rows.map((i) => row(i).step).filter((s) => s >= 0));
-    const ops = {};
-    rows.forEach((i) => { const op = row(i).op; ops[op] = (ops[op] || 0) + 1; });
-    const list = Object.entries(ops).map(([op, n]) => `${esc(op)}${n > 1 ? " x" + n : ""}`).join(", ");
-    const first = row(rows[0]);
-    const norms = rows.map(rowNorm).filter((x) => x !== null);
-    return kv([["node", `<b>${esc({c: "time step", e: "elided steps", L: "layer"}[pic.kinds[k]] || "group")}</b>`],
-               ["scope", esc(first.scope || "-")],
-               ["steps", steps.size ? (steps.size === 1 ? [...steps][0] : `${Math.min(...steps)} ... ${Math.max(...steps)} (${steps.size} steps)`) : "-"],
-               ["records", rows.length], ["ops", list],
-               ["|dL/d out|", norms.length ? `${fmt(Math.min(...norms))} .. ${fmt(Math.max(...norms))}` : "-"]]) +
-           `<p class="muted">first record: </p>` + rowDetails(rows[0]);
-  }
-  svgEvents();
-  function svgEvents() {
-    $("stage").addEventListener("mouseover", (ev) => {
-      const g = ev.target.closest("g.node");
-      if (g && state.picked === null) $("node").innerHTML = nodeDetails(+g.dataset.k);
-    });
-    $("stage").addEventListener("click", (ev) => {
-      if (drag && drag.moved) return;
-      const g = ev.target.closest("g.node");
-      if (state.picked !== null && nodes[state.picked]) nodes[state.picked].classList.remove("picked");
-      state.picked = g ? +g.dataset.k : null;
-      if (g) { g.classList.add("picked"); $("node").innerHTML = '<p class="muted">pinned (click the background to unpin)</p>' + nodeDetails(state.picked); }
-    });
-  }
-
-  // ---- stepping -----------------------------------------------------------------------------
-  const total = () => (state.mode === "backward" ? E.length : nRows);
-  const currentRows = () => {
-    if (state.pos === 0) return [];
-    if (state.mode === "forward") return [state.pos - 1];
-    const e = E[state.pos - 1], out = [];
-    for (let i = e[0]; i < e[0] + e[1]; i++) out.push(i);
-    return out;
-  };
-  function stepOf(pos) {
-    if (pos <= 0) return null;
-    const i = state.mode === "forward" ? pos - 1 : E[pos - 1][0];
-    return row(i).scope + "|" + row(i).step;
-  }
-  function go(pos) {
-    state.pos = Math.max(0, Math.min(total(), pos));
-    update();
-  }
-  function jumpStep(dir) {
-    const here = stepOf(state.pos);
-    let p = state.pos + dir;
-    while (p > 0 && p < total() && stepOf(p) === here) p += dir;
-    if (dir < 0) { const there = stepOf(p); while (p > 1 && stepOf(p - 1) === there) p -= 1; }
-    go(p);
-  }
-  function update() {
-    $("slider").max = total();
-    $("slider").value = state.pos;
-    $("pos").textContent = `${state.mode}: ${state.pos} / ${total()} records` + (state.mode === "backward" ? " (in reverse recording order)" : "");
-    const cur = new Set(currentRows().map((i) => pic.rows[i]).filter((k) => k >= 0));
-    const recv = new Set();
-    if (state.pos > 0) for (const i of currentRows()) for (const s of D.src[i]) {
-      const k = s >= 0 ? pic.rows[s] : pic.leaves[-1 - s];
-      if (k >= 0 && !cur.has(k)) recv.add(k);
-    }
-    nodes.forEach((g, k) => {
-      if (!g) return;
-      g.classList.toggle("pending", state.pos > 0 && state.pos < total() && reachedAt(k) > state.pos && !recv.has(k));
-      g.classList.toggle("current", cur.has(k));
-      g.classList.toggle("receiving", state.mode === "backward" && recv.has(k));
-    });
-    const first = [...cur][0];
-    if (first !== undefined && nodes[first]) follow(nodes[first]);
-    $("event").innerHTML = state.mode === "backward" ? backwardText() : forwardText();
-    weights();
-  }
-  function inputName(s) {
-    if (s < 0) { const l = leaf(-1 - s); return l.name || (l.param ? "parameter" : "constant") + " " + l.shape; }
-    const r = row(s); return r.op + (where(r) ? ` [${where(r)}]` : "");
-  }
-  function backwardText() {
-    if (D.note) return `<p class="note">${esc(D.note)}</p>`;
-    if (state.pos === 0) return '<p class="muted">Press &#x25B6; to run the VJP of the last record: the cotangent starts as ones at the output and flows back, record by record.</p>';
-    const e = E[state.pos - 1], r = row(e[0]);
-    if (r.op === "step") return kv([["records", `all of <b>t=${r.step}</b> <span class="muted">[${esc(r.scope)}]</span>: ${esc(r.params)}`],
-                                    ["cotangent in", `largest |g| = ${fmt(e[2][0])}`]]);
-    const names = r.names ? r.names.split(", ") : [];
-    const outs = e[2].map((x, k) => `${esc(names[k] && names[k] !== "-" ? names[k] : "out" + k)}: |g| = ${fmt(x)}`).join("<br>");
-    const ins = D.src[e[0]].map((s, k) => `${esc(inputName(s))}: |g| = ${fmt(e[3][k])}` +
-      (s < 0 && !leaf(-1 - s).param ? ' <span class="muted">(a constant: dropped)</span>' : ""));
-    const label = e[1] > 1 ? `${rowTitle(r)} and ${e[1] - 1} more parts of one fused scan (its steps run inside one VJP)` : rowTitle(r);
-    return kv([["record", label], ["formula", `<span class="formula">${esc(D.formulas[r.op] || D.formulas[(r.params || "").slice(8)] || r.op)}</span>`],
-               ["cotangent in", outs], ["sent to inputs", e[1] > 1 ? e[3].map(fmt).join(", ") : ins.join("<br>")]]);
-  }
-  function forwardText() {
-    if (state.pos === 0) return '<p class="muted">Press &#x25B6; to compute the first record.</p>';
-    const i = state.pos - 1;
-    return kv([["computes", rowTitle(row(i))], ["from", D.src[i].map((s) => esc(inputName(s))).join("<br>")]]) + rowDetails(i);
-  }
-
-  // ---- the shared weights' gradients, term by term ------------------------------------------
-  const decoded = {};
-  function termValues(n) {
-    const w = D.weights[n];
-    if (!w.values) return null;
-    if (!decoded[n]) {
-      const bin = atob(w.values), bytes = new Uint8Array(bin.length);
-      for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
-      decoded[n] = new Float32Array(bytes.buffer);
-    }
-    return decoded[n];
-  }
-  function spark(w, count) {
-    const width = 340, height = 36, n = w.terms.length;
-    if (!n) return "";
-    const logs = w.terms.map((t) => Math.log10(Math.max(t[1], 1e-30)));
-    const hi = Math.max(...logs), lo = hi - 8;     // 8 decades: a vanished term has no bar
-    const bw = width / n;
-    let done = "", todo = "";
-    w.terms.forEach((t, k) => {
-      const x = (width - (k + 1) * bw).toFixed(1);      // reverse order: time runs left to right
-      const h = (2 + (height - 2) * (Math.max(logs[k], lo) - lo) / ((hi - lo) || 1)).toFixed(1);
-      const bar = `M${x} ${height}v-${h}h${Math.max(bw - (bw > 3 ? 1 : 0), 0.5).toFixed(2)}v${h}z`;
-      if (k < count) done += bar; else todo += bar;
-    });
-    const steps = w.terms.map((t) => row(E[t[0]][0]).step).filter((s) => s >= 0);
-    const axis = steps.length === n && n > 1 ? `t=${Math.min(...steps)} &#x2192; t=${Math.max(...steps)}, ` : "";
-    return `<svg class="spark" width="${width}" height="${height}"><path d="${todo}" fill="#d9d9d9"/><path d="${done}" fill="#e6550d"/></svg>` +
-           `<div class="muted axis">|term| by ${axis}log scale, 8 decades</div>`;
-  }
-  function grid(w, values) {
-    const shape = w.shape.length === 1 ? [1, w.shape[0]] : w.shape.length === 0 ? [1, 1] : [w.shape[0], w.shape.slice(1).reduce((a, b) => a * b, 1)];
-    let top = 0;
-    for (const v of values) top = Math.max(top, Math.abs(v));
-    const small = values.length <= 48;
-    let html = `<table class="grid${small ? " small" : ""}" data-name="${esc(w.name)}">`;
-    for (let r = 0; r < shape[0]; r++) {
-      html += "<tr>";
-      for (let c = 0; c < shape[1]; c++) {
-        const v = values[r * shape[1] + c], a = top ? Math.abs(v) / top : 0;
-        const colour = v >= 0 ? `rgba(214,96,77,${a.toFixed(2)})` : `rgba(67,147,195,${a.toFixed(2)})`;
-        html += `<td data-value="${v}" title="[${r}, ${c}] ${v.toPrecision(6)}" style="background:${colour}">${small ? v.toPrecision(4) : ""}</td>`;
-      }
-      html += "</tr>";
-    }
-    return html + "</table>";
-  }
-  function weights() {
-    if (!D.weights.length || state.mode !== "backward") { $("weights").innerHTML = ""; return; }
-    let html = "<h3>Shared weights: the gradient as a sum of terms, one per use</h3>";
-    D.weights.forEach((w, n) => {
-      const count = w.terms.filter((t) => t[0] < state.pos).length;
-      const last = count ? w.terms[count - 1] : null;
-      const size = w.final ? w.final.length : 0;
-      let values = null;
-      const terms = termValues(n);
-      if (terms && count) {
-        values = new Float64Array(size);
-        for (let t = 0; t < count; t++) for (let k = 0; k < size; k++) values[k] += terms[t * size + k];
-      } else if (w.final && count === w.terms.length && count) values = w.final;
-      const stepText = last ? (() => { const r = row(E[last[0]][0]); return r.step >= 0 ? `from t=${r.step}` : `from ${r.op}`; })() : "";
-      html += `<div class="weight" id="w${n}"><b>${esc(w.name)}</b> <span class="muted">(${w.shape.join(", ")})</span><br>` +
-        `${count} of ${w.terms.length} terms added` + (last ? `; last term ${stepText}: |term| = ${fmt(last[1])}` : "") +
-        `<br>|sum so far| = <span class="sum">${fmt(last ? last[2] : 0)}</span>` + (count === w.terms.length && count ? ` = |.grad| ${fmt(w.norm)}` : "") +
-        spark(w, count) + (values ? grid(w, values) : !w.final || (terms && !count) ? "" : '<span class="muted">(each term\'s values are not kept for this many steps: the sum appears at the end)</span>') + "</div>";
-    });
-    $("weights").innerHTML = html;
-  }
-
-  // ---- controls -----------------------------------------------------------------------------
-  const views = [...new Set(D.pictures.map((p) => p.view))];
-  $("views").innerHTML = views.map((v) => `<button data-view="${esc(v)}">${esc(v)}</button>`).join("");
-  $("views").addEventListener("click", (ev) => { const b = ev.target.closest("button"); if (b) { state.view = b.dataset.view; show(); } });
-  $("expand").onclick = () => { state.expanded = !state.expanded; show(); };
-  $("fit").onclick = fit;
-  $("start").onclick = () => go(0);
-  $("end").onclick = () => go(total());
-  $("prev").onclick = () => go(state.pos - 1);
-  $("next").onclick = () => go(state.pos + 1);
-  $("prev-step").onclick = () => jumpStep(-1);
-  $("next-step").onclick = () => jumpStep(1);
-  $("slider").oninput = () => go(+$("slider").value);
-  $("play").onclick = () => {
-    if (state.playing) { clearInterval(state.playing); state.playing = null; $("play").textContent = "play"; return; }
-    if (state.pos >= total()) go(0);
-    $("play").textContent = "pause";
-    state.playing = setInterval(() => { if (state.pos >= total()) $("play").onclick(); else go(state.pos + 1); }, 250);
-  };
-  document.querySelectorAll("input[name=mode]").forEach((el) => el.addEventListener("change", () => {
-    state.mode = el.value; state.pos = 0; nodeFirst = null; update();
-  }));
-  if (!E.length) { $("mode-forward").checked = true; $("mode-backward").disabled = true; }
-  window.addEventListener("keydown", (ev) => {
-    const keys = {ArrowRight: () => go(state.pos + 1), ArrowLeft: () => go(state.pos - 1), Home: () => go(0),
-                  End: () => go(total()), f: fit, " ": () => $("play").onclick()};
-    if (keys[ev.key] && ev.target.tagName !== "INPUT") { ev.preventDefault(); keys[ev.key](); }
+  $("stage").addEventListener("click", (ev) => {
+    if (drag && drag.moved) return;
+    const g = ev.target.closest("g.node");
+    if (state.picked !== null && nodes[state.picked]) nodes[state.picked].classList.remove("picked");
+    state.picked = g ? +g.dataset.k : null;
+    if (g) { g.classList.add("picked"); $("node").innerHTML = '<p class="muted">pinned (click the background to unpin)</p>' + nodeDetails(state.picked); }
   });
-  window.addEventListener("resize", fit);
-  show();
-  window.explorerReady = true;
-})();
+}
+
+// ---- stepping -----------------------------------------------------------------------------
+const total = () => (state.mode === "backward" ? E.length : nRows);
+const currentRows = () => {
+  if (state.pos === 0) return [];
+  if (state.mode === "forward") return [state.pos - 1];
+  const e = E[state.pos - 1], out = [];
+  for (let i = e[0]; i < e[0] + e[1]; i++) out.push(i);
+  return out;
+};
+function stepOf(pos) {
+  if (pos <= 0) return null;
+  const i = state.mode === "forward" ? pos - 1 : E[pos - 1][0];
+  return row(i).scope + "|" + row(i).step;
+}
+function go(pos) {
+  state.pos = Math.max(0, Math.min(total(), pos));
+  update();
+}
+function jumpStep(dir) {
+  const here = stepOf(state.pos);
+  let p = state.pos + dir;
+  while (p > 0 && p < total() && stepOf(p) === here) p += dir;
+  if (dir < 0) { const there = stepOf(p); while (p > 1 && stepOf(p - 1) === there) p -= 1; }
+  go(p);
+}
+function update() {
+  $("slider").max = total();
+  $("slider").value = state.pos;
+  $("pos").textContent = `${state.mode}: ${state.pos} / ${total()} records` + (state.mode === "backward" ? " (in reverse recording order)" : "");
+  const cur = new Set(currentRows().map((i) => pic.rows[i]).filter((k) => k >= 0));
+  const recv = new Set();
+  if (state.pos > 0) for (const i of currentRows()) for (const s of D.src[i]) {
+    const k = s >= 0 ? pic.rows[s] : pic.leaves[-1 - s];
+    if (k >= 0 && !cur.has(k)) recv.add(k);
+  }
+  nodes.forEach((g, k) => {
+    if (!g) return;
+    g.classList.toggle("pending", state.pos > 0 && state.pos < total() && reachedAt(k) > state.pos && !recv.has(k));
+    g.classList.toggle("current", cur.has(k));
+    g.classList.toggle("receiving", state.mode === "backward" && recv.has(k));
+  });
+  const first = [...cur][0];
+  if (first !== undefined && nodes[first]) follow(nodes[first]);
+  $("event").innerHTML = state.mode === "backward" ? backwardText() : forwardText();
+  weights();
+}
+// ---- controls -----------------------------------------------------------------------------
+const views = [...new Set(D.pictures.map((p) => p.view))];
+$("views").innerHTML = views.map((v) => `<button data-view="${esc(v)}">${esc(v)}</button>`).join("");
+$("views").addEventListener("click", (ev) => { const b = ev.target.closest("button"); if (b) { state.view = b.dataset.view; show(); } });
+$("expand").onclick = () => { state.expanded = !state.expanded; show(); };
+$("fit").onclick = fit;
+$("start").onclick = () => go(0);
+$("end").onclick = () => go(total());
+$("prev").onclick = () => go(state.pos - 1);
+$("next").onclick = () => go(state.pos + 1);
+$("prev-step").onclick = () => jumpStep(-1);
+$("next-step").onclick = () => jumpStep(1);
+$("slider").oninput = () => go(+$("slider").value);
+$("play").onclick = () => {
+  if (state.playing) { clearInterval(state.playing); state.playing = null; $("play").textContent = "play"; return; }
+  if (state.pos >= total()) go(0);
+  $("play").textContent = "pause";
+  state.playing = setInterval(() => { if (state.pos >= total()) $("play").onclick(); else go(state.pos + 1); }, 250);
+};
+document.querySelectorAll("input[name=mode]").forEach((el) => el.addEventListener("change", () => {
+  state.mode = el.value; state.pos = 0; nodeFirst = null; update();
+}));
+if (!E.length) { $("mode-forward").checked = true; $("mode-backward").disabled = true; }
+window.addEventListener("keydown", (ev) => {
+  const keys = {ArrowRight: () => go(state.pos + 1), ArrowLeft: () => go(state.pos - 1), Home: () => go(0),
+                End: () => go(total()), f: fit, " ": () => $("play").onclick()};
+  if (keys[ev.key] && ev.target.tagName !== "INPUT") { ev.preventDefault(); keys[ev.key](); }
+});
+window.addEventListener("resize", fit);
+show();
+window.explorerReady = true;

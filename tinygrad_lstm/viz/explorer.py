@@ -144,7 +144,8 @@ def _page(data: dict, svgs: list[str], title: str | None) -> str:
                      for k, svg in enumerate(svgs))
     parts = {"title": html.escape(title or "tinygrad-lstm explorer"), "svgs": blocks,
              "data": payload, "style": (ASSETS / "explorer.css").read_text(encoding="utf-8"),
-             "script": (ASSETS / "explorer.js").read_text(encoding="utf-8")}
+             "script": '"use strict";\n' + "".join((ASSETS / name).read_text(encoding="utf-8")
+                                                   for name in ("explorer_panels.js", "explorer.js"))}
     template = (ASSETS / "explorer.html").read_text(encoding="utf-8")
     return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], template)   # one pass
 
