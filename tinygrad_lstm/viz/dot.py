@@ -168,8 +168,8 @@ def _compass(port: str, across: bool) -> str:
     """Where a cell's port sits: state in before the step and out after it (left and right
     when time runs across, top and bottom when it runs down); x in from below (or the
     left), what leaves the layer out of the top (or the right)."""
-    if port == "body":
-        return ""
+    if port == "params":
+        return "n"
     if port == "i_x":
         return "s" if across else "w"
     prefix = port.split("_", 1)[0]
@@ -190,7 +190,7 @@ def _edge_lines(pic: Picture, ids: dict[tuple, str], scale: tuple | None, rankdi
         if src_port and slot is None:
             tail += f":{src_port}:{_compass(src_port, across)}"
         if dst_port:
-            head += f":{dst_port}" + (f":{_compass(dst_port, across)}" if dst_port != "body" else "")
+            head += f":{dst_port}:{_compass(dst_port, across)}"
         colour, width = _edge_style(edge.kind, edge.norm, scale)
         attrs: dict[str, str] = {}
         if colour != EDGE["color"]:

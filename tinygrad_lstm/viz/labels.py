@@ -194,12 +194,13 @@ def _cell_label(pic: Picture, item: Item, scale: tuple | None) -> str:
     outputs = {p: t for p, t in item.outs.items() if p.startswith("up_")}
     across = pic.rankdir in ("LR", "RL")
     cells = [_port_cells(item, ports, scale) for ports in (state_in, inputs, state_out, outputs)]
+    corner = '<TD PORT="params"> </TD>'     # where the layer's parameters come in
     if across:   # time runs left to right: outputs above, x below
-        rows = [f'<TD> </TD>{_side(cells[3], False)}<TD> </TD>',
+        rows = [f'{corner}{_side(cells[3], False)}<TD> </TD>',
                 _side(cells[0], True) + middle + _side(cells[2], True),
                 f'<TD> </TD>{_side(cells[1], False)}<TD> </TD>']
     else:        # time runs down: x from the left, outputs to the right
-        rows = [f'<TD> </TD>{_side(cells[0], False)}<TD> </TD>',
+        rows = [f'<TD> </TD>{_side(cells[0], False)}{corner}',
                 _side(cells[1], True) + middle + _side(cells[3], True),
                 f'<TD> </TD>{_side(cells[2], False)}<TD> </TD>']
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'

@@ -61,8 +61,8 @@ def legend_label(pic: Picture, scale: tuple | None) -> str:
             texts["param"] = "a parameter"
         rows += [_row(LINE, text, colours[kind]) for kind, text in texts.items() if kind in kinds]
     else:
-        rows.append(_row(LINE, "gradient norm |dL/d tensor|: colour and width (log scale)",
-                         shade(0.7)))
+        rows.append(_row(LINE, "gradient norm |dL/d tensor|: an edge's colour and width, "
+                         "a node's fill (log scale)", shade(0.7)))
         if "cstate" in kinds:
             rows.append(_row(LINE, "blue: the cell-state path c", shade(0.7, COOL)))
         rows.append(_row(LINE, "pale and thin: no gradient reached it", "#d0d0d0"))
@@ -78,6 +78,10 @@ def legend_label(pic: Picture, scale: tuple | None) -> str:
     rows += [_row(" ", text, fill=fill) for fill, kind, text in fill_rows if kind in fills]
     if any(item.root for item in pic.items.values()):
         rows.append(_row("[ ]", "double border: an output drawn"))
+    if any(key[0] == "s" for key in pic.clusters):
+        rows.append(_row("t=3", "white box: one time step", "#595959"))
+    if any(key[0] == "m" for key in pic.clusters):
+        rows.append(_row("lstm", "grey box: a module (the scope its ops ran in)", "#595959"))
     table = ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="2">'
              + "".join(rows) + "</TABLE>")
     if scale is not None:

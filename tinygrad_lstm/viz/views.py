@@ -100,7 +100,7 @@ def _param_use(pic: Picture, dst: Item, i: int, src) -> None:
         dst.uses.append(name)
     if dst.kind == "elided" or dst.step not in (None, pic.first_step(dst.scope)):
         return
-    port = "body" if dst.kind == "cell" else None
+    port = "params" if dst.kind == "cell" else None     # a corner of the cell, beside its body
     for j in _param_leaves(pic, src):      # drawn once: the edge shows the whole gradient
         pic.add_edge(pic.leaf_item(j, dst.cluster), None, dst, port, "param",
                      pic.param_norms.get(j))
