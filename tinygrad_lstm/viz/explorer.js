@@ -32,7 +32,7 @@ D.weights.forEach((w, n) => { weightOfLeaf[w.leaf] = n; });
 // ---- pictures -----------------------------------------------------------------------------
 const state = {view: D.pictures[0].view, expanded: false, mode: E.length ? "backward" : "forward",
                pos: 0, picked: null, playing: null, tx: 0, ty: 0, scale: 1};
-let pic = null, nodes = [], svg = null, nodeRows = [], nodeFirst = null;
+let pic = null, nodes = [], edges = [], svg = null, nodeRows = [], nodeFirst = null;
 
 function picture() {
   const level = state.expanded ? "expanded" : "";
@@ -52,6 +52,12 @@ function show() {
     const t = g.querySelector("title");
     const m = t && /^n(\d+)$/.exec(t.textContent.trim());
     if (m) { nodes[+m[1]] = g; g.dataset.k = m[1]; t.remove(); }    // our panel, not a tooltip
+  });
+  edges = [];
+  svg.querySelectorAll("g.edge").forEach((g) => {   // "n3:port->n5": from node 3 to node 5
+    const t = g.querySelector("title");
+    const m = t && /^n(\d+)\S*->n(\d+)/.exec(t.textContent.trim());
+    if (m) { edges.push([+m[1], +m[2], g]); t.remove(); }
   });
   nodeRows = nodes.map(() => []);
   pic.rows.forEach((k, i) => { if (k >= 0) (nodeRows[k] = nodeRows[k] || []).push(i); });
@@ -123,14 +129,14 @@ svgEvents();
 function svgEvents() {
   $("stage").addEventListener("mouseover", (ev) => {
     const g = ev.target.closest("g.node");
-    if (g && state.picked === null) $("node").innerHTML = nodeDetails(+g.dataset.k);
+    if (g && state.picked === null) $("node").innerHTML = "<h3>Node under the pointer</h3>" + nodeDetails(+g.dataset.k);
   });
   $("stage").addEventListener("click", (ev) => {
     if (drag && drag.moved) return;
     const g = ev.target.closest("g.node");
     if (state.picked !== null && nodes[state.picked]) nodes[state.picked].classList.remove("picked");
     state.picked = g ? +g.dataset.k : null;
-    if (g) { g.classList.add("picked"); $("node").innerHTML = '<p class="muted">pinned (click the background to unpin)</p>' + nodeDetails(state.picked); }
+    if (g) { g.classList.add("picked"); $("node").innerHTML = '<h3>Pinned node <span class="muted">(click the background to unpin)</span></h3>' + nodeDetails(state.picked); }
   });
 }
 
@@ -175,6 +181,7 @@ function update() {
     g.classList.toggle("current", cur.has(k));
     g.classList.toggle("receiving", state.mode === "backward" && recv.has(k));
   });
+  for (const [a, b, g] of edges) g.classList.toggle("flow", recv.has(a) && cur.has(b));  // the edges it travels
   const first = [...cur][0];
   if (first !== undefined && nodes[first]) follow(nodes[first]);
   $("event").innerHTML = state.mode === "backward" ? backwardText() : forwardText();
