@@ -240,6 +240,8 @@ def test_rolled_view_draws_each_layer_once_with_its_loop_marked():
     assert sorted(a for a, _ in loops) == sorted(cells * 2)          # h and c, per layer
     assert sum('label="x7 steps"' in attrs for _, attrs in loops) == 2
     assert not d.step_clusters()
+    layers = dot_of(loss, view="layer")
+    assert len(layers.find(r"gates i f g o")) == 2        # gates named in every view
 
 
 def test_legend_explains_what_is_drawn():

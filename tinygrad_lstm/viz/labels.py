@@ -69,6 +69,8 @@ def node_attrs(pic: Picture, item: Item, scale: tuple | None) -> dict[str, str]:
     else:
         steps = len(pic.g.steps.get(item.scope, ()))
         lines = [item.scope, f"{steps} steps, {item.ops} ops" if steps else f"{item.ops} ops"]
+        if item.gates:
+            lines.append("gates " + " ".join(item.gates))
         attrs = {"label": "\n".join(lines), "shape": "box", "style": "rounded,filled",
                  "fillcolor": CELL_FILL}
     if scale is not None:

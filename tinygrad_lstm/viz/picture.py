@@ -107,7 +107,8 @@ class Picture:
         elif self.view == "cell" and step is not None:
             key, kind, cluster = ("c", scope, step), "cell", self.chain(scope)
         elif self.view == "rolled" and step is not None:
-            key, kind, cluster, step = ("c", scope), "cell", self.chain(scope), None
+            # keyed like a layer: one node per scope (what the explorer looks records up by)
+            key, kind, cluster, step = ("L", scope), "cell", self.chain(scope), None
         elif self.view == "layer" and scope:
             key, kind, cluster = ("L", scope), "layer", self.chain(scope)[:-1]
         else:
@@ -118,7 +119,7 @@ class Picture:
         if item is None:
             item = self.items[key] = Item(key, kind, cluster, scope, step, record=i)
         item.ops += 1
-        if kind in ("cell", "fused"):
+        if kind in ("cell", "fused", "layer"):
             for gate in gates_of(rec, self.g.names[i], self.roles.exits.get(scope, {})):
                 if gate not in item.gates:
                     item.gates.append(gate)
