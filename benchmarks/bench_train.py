@@ -92,7 +92,7 @@ def engine_trainer(kind, n_in, hidden, n_out, fused, seed=0, backend="numpy"):
     return model, update, lambda a: tl.tensor(a, backend=backend)
 
 
-def torch_trainer(kind, n_in, hidden, n_out, weights):
+def torch_trainer(kind, n_in, hidden, n_out, weights, device="cpu"):
     import torch
 
     class Model(torch.nn.Module):
@@ -109,6 +109,7 @@ def torch_trainer(kind, n_in, hidden, n_out, weights):
 
     model = Model()
     model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+    model.to(device)
     params = list(model.parameters())
     opt = torch.optim.Adam(params, lr=LR)
     mse, xent = torch.nn.functional.mse_loss, torch.nn.functional.cross_entropy
@@ -121,10 +122,10 @@ def torch_trainer(kind, n_in, hidden, n_out, weights):
         torch.nn.utils.clip_grad_norm_(params, MAX_NORM)
         opt.step()
         return loss
-    return update, torch.from_numpy
+    return update, lambda a: torch.from_numpy(a).to(device)
 
 
-def implementations(kind, n_in, hidden, n_out, include_composed):
+def implementations(kind, n_in, hidden, n_out, include_composed, gpu=False):
     """name -> (update, convert): every implementation starts from the same weights."""
     import tinygrad_lstm as tl
     model, fused_update, convert = engine_trainer(kind, n_in, hidden, n_out, fused=True)
@@ -143,6 +144,12 @@ def implementations(kind, n_in, hidden, n_out, include_composed):
         impls["torch"] = torch_trainer(kind, n_in, hidden, n_out, weights)
     except ImportError:
         pass
+    if gpu:    # CuPy and cuDNN rows; the loss's .item() in the timing loop syncs the device
+        cupy_model, update, to_cupy = engine_trainer(kind, n_in, hidden, n_out, fused=True,
+                                                     backend="cupy")
+        cupy_model.load_state_dict(weights)
+        impls["fused-cupy"] = (update, to_cupy)
+        impls["torch-cuda"] = torch_trainer(kind, n_in, hidden, n_out, weights, device="cuda")
     del tl
     return impls
 
@@ -152,16 +159,16 @@ def numba_ready() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("numba", "scipy"))
 
 
-def time_task(name: str, quick: bool, composed: bool) -> dict:
+def time_task(name: str, quick: bool, composed: bool, gpu: bool = False) -> dict:
     kind, steps, batch, hidden, updates, quick_updates = TASKS[name]
     count = quick_updates if quick else updates
     data, n_in, n_out = batches(kind, steps, batch, count)
-    impls = implementations(kind, n_in, hidden, n_out, composed)
+    impls = implementations(kind, n_in, hidden, n_out, composed, gpu)
     inputs = {n: [(conv(x), conv(y)) for x, y in data] for n, (_, conv) in impls.items()}
     for n, (update, _) in impls.items():      # one untimed update each (warm caches, pools)
         update(*inputs[n][0])
     # restart from the same weights after the warm-up: rebuild, so every run is count updates
-    impls = implementations(kind, n_in, hidden, n_out, composed)
+    impls = implementations(kind, n_in, hidden, n_out, composed, gpu)
     totals = {n: 0.0 for n in impls}
     cpu = {n: 0.0 for n in impls}
     losses = {n: None for n in impls}
@@ -201,7 +208,7 @@ def child(args) -> None:
     note = limit_threads(args.threads)
     results = {"threads": args.threads, "how": note, "tasks": {}}
     for name in args.tasks:
-        results["tasks"][name] = time_task(name, args.quick, composed=args.composed)
+        results["tasks"][name] = time_task(name, args.quick, composed=args.composed, gpu=args.gpu)
         print(f"  [{args.threads} thread(s)] {name} done", file=sys.stderr, flush=True)
     print(json.dumps(results))
 
@@ -211,7 +218,7 @@ def run_child(threads: int, args) -> dict:
            "MKL_NUM_THREADS": str(threads)}
     cmd = [sys.executable, __file__, "--child", "--threads", str(threads),
            "--tasks", ",".join(args.tasks)] + (["--quick"] if args.quick else []) + \
-        (["--composed"] if args.composed else [])
+        (["--composed"] if args.composed else []) + (["--gpu"] if args.gpu else [])
     out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -227,46 +234,57 @@ def load() -> str:
         return "unknown"
 
 
+def baseline(name: str) -> str:
+    """What a column is compared with: PyTorch on the same device."""
+    return "torch-cuda" if name.endswith("cupy") else "torch"
+
+
 def report(runs: list[dict]) -> list[str]:
+    """A markdown table of total seconds (wall) and ratios to PyTorch, then per task the
+    ratios in CPU time (process_time: what the process itself used, so less sensitive to
+    other jobs; with 2 threads it adds up both), final losses and time per step."""
     lines = []
-    names = [n for n in ("fused", "fused-numba", "composed", "torch")
-             if any(n in t["seconds"] for r in runs for t in r["tasks"].values())]
+    order = ("fused", "fused-numba", "composed", "torch", "fused-cupy", "torch-cuda")
+    names = [n for n in order if any(n in t["seconds"] for r in runs for t in r["tasks"].values())]
     lines.append("| task (T, B, H) | threads | updates | " + " | ".join(names) + " |")
     lines.append("|---" * (len(names) + 3) + "|")
     for name in runs[0]["tasks"]:
-        kind, steps, batch, hidden, *_ = TASKS[name]
+        _, steps, batch, hidden, *_ = TASKS[name]
         for run in runs:
             res = run["tasks"][name]
-            base = res["seconds"].get("torch")
             cells = []
             for n in names:
-                s = res["seconds"].get(n)
-                if s is None:
+                seconds, base = res["seconds"].get(n), res["seconds"].get(baseline(n))
+                if seconds is None:
                     cells.append("-")
-                    continue
-                cell = f"{s:.2f} s"
-                if base and n != "torch":
-                    cell += f" ({s / base:.2f}x)"
-                cells.append(cell)
+                elif base and n != baseline(n):
+                    cells.append(f"{seconds:.2f} s ({seconds / base:.2f}x)")
+                else:
+                    cells.append(f"{seconds:.2f} s")
             lines.append(f"| {name} ({steps}, {batch}, {hidden}) | {run['threads']} | "
                          f"{res['updates']} | " + " | ".join(cells) + " |")
     lines.append("")
     for run in runs:
         for name, res in run["tasks"].items():
+            cpu = ", ".join(f"{n} {res['cpu'][n] / res['cpu'][baseline(n)]:.2f}x"
+                            for n in res["cpu"] if n != baseline(n) and baseline(n) in res["cpu"])
             losses = ", ".join(f"{n} {v:.6f}" for n, v in res["loss"].items())
             per_step = ", ".join(f"{n} {v:.1f}" for n, v in res["per_step_us"].items())
-            lines.append(f"{run['threads']} thread(s) {name}: final loss {losses}; "
-                         f"us per time step (forward+backward+update) {per_step}")
+            lines.append(f"{run['threads']} thread(s) {name}: CPU time vs torch {cpu}; final "
+                         f"loss {losses}; us per time step (forward, backward, update) {per_step}")
     lines.append("")
     for run in runs:
         if run["threads"] != 1:
             continue
         for name, limit in TARGETS.items():
             res = run["tasks"].get(name)
-            if res and "torch" in res["seconds"]:
-                ratio = res["seconds"]["fused"] / res["seconds"]["torch"]
-                lines.append(f"fused, 1 thread, {name}: {ratio:.2f}x torch (target <= {limit}x) "
-                             f"{'met' if ratio <= limit else 'NOT met'}")
+            if not res or "torch" not in res["seconds"]:
+                continue
+            for n in ("fused", "fused-numba"):
+                if n in res["seconds"]:
+                    ratio = res["seconds"][n] / res["seconds"]["torch"]
+                    lines.append(f"{n}, 1 thread, {name}: {ratio:.2f}x torch (target <= "
+                                 f"{limit}x) {'met' if ratio <= limit else 'NOT met'}")
     return lines
 
 
@@ -279,6 +297,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="a quarter of the updates")
     parser.add_argument("--composed", action="store_true",
                         help="add the composed path (slow at long sequences)")
+    parser.add_argument("--gpu", action="store_true",
+                        help="add the CuPy fused path and PyTorch on CUDA (cuDNN)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
