@@ -22,16 +22,19 @@ class OpDef:
     float_only: bool   # inputs must be floating point (everything differentiable)
     view: bool         # the output may share memory with the first input
     formula: str       # the docstring's first line, for docs and the API page
+    saves: str = "all"  # what the VJP reads: "inputs", "output", "all" or "nothing"
+                        # (backward refuses if one of those changed in place since)
 
 
 OPS: dict[str, OpDef] = {}
 
 
-def op(name: str, *, float_only: bool = True, view: bool = False):
-    """Register `fn` as the primitive op `name`; its docstring's first line is the formula."""
+def op(name: str, *, float_only: bool = True, view: bool = False, saves: str = "all"):
+    """Register `fn` as the primitive op `name`; its docstring's first line is the formula.
+    `saves` names the arrays its VJP reads (so only their in-place changes matter)."""
     def register(fn):
         formula = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        OPS[name] = OpDef(name, fn, float_only, view, formula)
+        OPS[name] = OpDef(name, fn, float_only, view, formula, saves)
         return fn
     return register
 

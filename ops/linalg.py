@@ -15,7 +15,7 @@ def _swap_last(xp, a):
     return xp.permute_dims(a, tuple(range(a.ndim - 2)) + (a.ndim - 1, a.ndim - 2))
 
 
-@op("matmul")
+@op("matmul", saves="inputs")
 def matmul(bk, a, b):
     """a @ b;  da = g @ b^T, db = a^T @ g (summed over broadcast batch axes)"""
     xp = bk.xp

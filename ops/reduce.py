@@ -18,7 +18,7 @@ def _expand(xp, g, shape, axes):
     return xp.broadcast_to(xp.reshape(g, kept), tuple(shape))
 
 
-@op("sum")
+@op("sum", saves="nothing")
 def sum_over(bk, x, *, axis=None, keepdims=False):
     """sum of x over axis;  dx = g broadcast back over the summed axes"""
     out = bk.xp.sum(x, axis=axis, keepdims=keepdims)   # the backend checks the axes first
@@ -26,7 +26,7 @@ def sum_over(bk, x, *, axis=None, keepdims=False):
     return out, lambda g: (_expand(bk.xp, g, x.shape, axes),)
 
 
-@op("mean")
+@op("mean", saves="nothing")
 def mean_over(bk, x, *, axis=None, keepdims=False):
     """mean of x over axis;  dx = g/n broadcast back, n = number of averaged entries"""
     total = bk.xp.sum(x, axis=axis, keepdims=keepdims)

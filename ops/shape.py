@@ -5,13 +5,13 @@ from __future__ import annotations
 from . import op
 
 
-@op("reshape", float_only=False, view=True)
+@op("reshape", float_only=False, view=True, saves="nothing")
 def reshape(bk, x, *, shape):
     """x viewed with a new shape;  dx = g reshaped back"""
     return bk.xp.reshape(x, shape), lambda g: (bk.xp.reshape(g, x.shape),)
 
 
-@op("transpose", float_only=False, view=True)
+@op("transpose", float_only=False, view=True, saves="nothing")
 def transpose(bk, x, *, axes=None):
     """x with its axes permuted (reversed by default);  dx = g with the inverse permutation"""
     axes = tuple(reversed(range(x.ndim))) if axes is None else axes
@@ -25,7 +25,7 @@ def is_basic(index) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
 
 
-@op("getitem", float_only=False, view=True)
+@op("getitem", float_only=False, view=True, saves="nothing")
 def getitem(bk, x, *, index):
     """x[index] (ints, slices, None, ..., integer arrays);  dx = g scattered back, repeats add up"""
     xp = bk.xp
@@ -44,7 +44,7 @@ def getitem(bk, x, *, index):
     return out, vjp
 
 
-@op("concat", float_only=False)
+@op("concat", float_only=False, saves="nothing")
 def concat(bk, *xs, axis=0):
     """concat(xs, axis);  dx_i = g sliced back to x_i's span along axis"""
     out = bk.xp.concat(list(xs), axis=axis)
@@ -57,7 +57,7 @@ def concat(bk, *xs, axis=0):
     return out, lambda g: tuple(g[span] for span in spans)
 
 
-@op("stack", float_only=False)
+@op("stack", float_only=False, saves="nothing")
 def stack(bk, *xs, axis=0):
     """stack(xs, axis): a new axis;  dx_i = g[..., i, ...] along that axis"""
     out = bk.xp.stack(list(xs), axis=axis)
@@ -77,7 +77,7 @@ def split_bounds(size: int, sections) -> list[tuple[int, int]]:
     return [(lo, max(lo, hi)) for lo, hi in zip(edges[:-1], edges[1:])]
 
 
-@op("split", float_only=False, view=True)
+@op("split", float_only=False, view=True, saves="nothing")
 def split(bk, x, *, sections, axis=0):
     """split(x, sections, axis) as numpy.split;  dx = concat of the pieces' cotangents (zeros where none)"""
     xp = bk.xp

@@ -116,9 +116,9 @@ def _joined(name: str, shapes: list[tuple], axis: int) -> None:
 
 
 def _split(shape: tuple, sections: Any, axis: int) -> None:
-    _axis("split", axis, len(shape))
     if not shape:
         raise ValueError("split: cannot split a 0-d tensor; it has no axis to split")
+    _axis("split", axis, len(shape))
     size = shape[axis % len(shape)]
     try:
         split_bounds(size, sections)

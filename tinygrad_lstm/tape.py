@@ -57,20 +57,24 @@ class Record:
     outputs are weak references to Nodes (always a tuple, one per output), avals their
     (shape, dtype), kept for printing after an unused output is gone; vjp maps one
     cotangent per output to one per input and is dropped after backward; tags say where
-    the op ran ({"scope": "lstm.l0", "step": 3}); saved holds (version counter, value when
-    recorded) for each input and output, so backward can tell if one changed in place.
+    the op ran ({"scope": "lstm.l0", "step": 3}); saved holds (position in inputs + outputs,
+    version counter, value when recorded) for what the VJP reads (`saves`: "inputs",
+    "output", "nothing" or "all"), so backward can tell if one changed in place since.
     """
 
     __slots__ = ("seq", "op", "inputs", "outputs", "avals", "vjp", "params", "tags", "saved",
                  "__weakref__")
 
     def __init__(self, op: str, inputs: tuple, outputs: tuple, vjp: Callable | None,
-                 params: Any, tags: dict) -> None:
+                 params: Any, tags: dict, saves: str = "all") -> None:
         self.seq = _next_seq()
         self.op, self.inputs, self.vjp, self.params, self.tags = op, inputs, vjp, params, tags
         self.outputs = tuple([weakref.ref(n) for n in outputs])
         self.avals = tuple([(n.shape, n.dtype) for n in outputs])
-        self.saved = tuple([(n.version, n.version[0]) for n in inputs + outputs])
+        nodes, n = inputs + outputs, len(inputs)
+        reads = {"inputs": range(n), "output": range(n, len(nodes)), "nothing": ()}
+        self.saved = tuple([(k, nodes[k].version, nodes[k].version[0])
+                            for k in reads.get(saves, range(len(nodes)))])
         for k, node in enumerate(outputs):
             node.record, node.index = self, k
 
@@ -199,20 +203,26 @@ def reachable(roots: list[Node]) -> list[Record]:
     return sorted(seen, key=lambda rec: rec.seq)
 
 
+def check_saved(records: list[Record]) -> None:
+    """Refuse, before any VJP runs, if an array a VJP reads was changed in place since its
+    record was made (checked up front, so a failed backward leaves the graph whole)."""
+    for rec in reversed(records):
+        for k, counter, seen in rec.saved:
+            if counter[0] != seen:
+                what = f"input {k}" if k < len(rec.inputs) else f"output {k - len(rec.inputs)}"
+                raise RuntimeError(
+                    f"backward: {what} of op {describe(rec)} was modified in place after the "
+                    f"forward pass used it (version {seen} -> {counter[0]}), and its gradient "
+                    f"needs the old values. Call backward before updating it in place (e.g. "
+                    f"before optimizer.step()), or run the forward pass again.")
+
+
 def _run_vjp(rec: Record, out_cots: tuple) -> tuple:
     if rec.vjp is None:
         raise RuntimeError(
             f"backward: trying to backward through the graph a second time (op {describe(rec)}); "
             f"its saved arrays were freed by the first backward. Pass retain_graph=True to the "
             f"first backward (or to tl.grad) if you need to go through the graph again.")
-    for k, (counter, seen) in enumerate(rec.saved):
-        if counter[0] != seen:
-            what = f"input {k}" if k < len(rec.inputs) else f"output {k - len(rec.inputs)}"
-            raise RuntimeError(
-                f"backward: {what} of op {describe(rec)} was modified in place after the "
-                f"forward pass used it (version {seen} -> {counter[0]}), so its gradient would "
-                f"be wrong. Call backward before updating it in place (e.g. before "
-                f"optimizer.step()), or run the forward pass again.")
     return rec.vjp(*out_cots)
 
 
@@ -223,7 +233,9 @@ def backward(roots: list[tuple[Node, Any]], retain_graph: bool = False) -> dict[
     for node, g in roots:
         cot[node] = g if node not in cot else cot[node] + g
     hook = _hook.get()
-    for rec in reversed(reachable([node for node, _ in roots])):
+    records = reachable([node for node, _ in roots])
+    check_saved(records)
+    for rec in reversed(records):
         nodes = [ref() for ref in rec.outputs]
         out_cots = tuple([cot.pop(n, None) if n is not None else None for n in nodes])
         if all(g is None for g in out_cots):

@@ -9,7 +9,9 @@ Contract.
 - In-place methods (`add_`, `sub_`, `mul_`, `copy_`, `zero_`) are not recorded. They bump
   a version counter shared by every tensor viewing the same array, so a backward that
   saved the old values fails loudly; on a tensor computed from others that require grad
-  (not a leaf) they are refused while recording, as the change would not reach the graph.
+  (not a leaf), or with a value that requires grad, they are refused while recording, as
+  the change would not reach the graph.
+- Comparisons (==, !=) are elementwise and give bool tensors; hashing stays by identity.
 """
 from __future__ import annotations
 
@@ -55,7 +57,7 @@ def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
         if tape.is_anomaly_enabled():
             tags = {**tags, "where": tape.creation_site()}
         rec = tape.Record(name, tuple(t._graph_node() for t in tensors),
-                          tuple(r._node for r in results), vjp, params, tags)
+                          tuple(r._node for r in results), vjp, params, tags, opdef.saves)
         if tape.is_anomaly_enabled():
             for r in results:
                 tape.check_finite(r.data, rec, "the output")
@@ -155,9 +157,12 @@ class Tensor:
         if isinstance(grad, Tensor):
             grad = grad.numpy()
         try:
-            g = np.asarray(grad, dtype=np.dtype(describe_dtype(self)))
+            g = np.asarray(grad)
+            if g.dtype.kind not in "biuf":   # None, text, objects: not a gradient
+                raise TypeError(f"got {g.dtype} entries")
+            g = g.astype(describe_dtype(self))
         except (TypeError, ValueError) as error:
-            raise TypeError(f"{who}: grad must hold numbers of shape {self.shape}: {error}") from None
+            raise TypeError(f"{who}: grad must hold real numbers of shape {self.shape}: {error}") from None
         if g.shape != self.shape:
             raise ValueError(f"{who}: grad has shape {g.shape} but the output has shape "
                              f"{self.shape}; they must match")
@@ -261,9 +266,11 @@ class Tensor:
 
     # ---- in-place updates (not recorded; they bump the version) ----------------------
     def _in_place(self, op: str, value: Any) -> "Tensor":
-        if tape.is_grad_enabled() and self.requires_grad and not self.is_leaf:
-            raise RuntimeError(f"{op}: this tensor was computed from tensors that require grad, "
-                               f"and an in-place change would not reach their gradients; write "
+        if tape.is_grad_enabled() and ((self.requires_grad and not self.is_leaf) or
+                                       (isinstance(value, Tensor) and value.requires_grad)):
+            raise RuntimeError(f"{op}: in-place changes are not recorded, and this tensor was "
+                               f"computed from tensors that require grad (or the value "
+                               f"requires grad), so the gradient would be wrong; write "
                                f"t = t * ... (a new tensor) instead, or run it under tl.no_grad()")
         if isinstance(value, Tensor):
             value = value.data
@@ -323,6 +330,20 @@ class Tensor:
     def __matmul__(self, o): return apply("matmul", (self, self._lift(o, "matmul")))
     def __rmatmul__(self, o): return apply("matmul", (self._lift(o, "matmul"), self))
     def __neg__(self): return apply("neg", (self,))
+
+    # Comparisons are elementwise, as in NumPy and PyTorch: a bool tensor, not recorded.
+    __hash__ = object.__hash__   # still hashable by identity (optimizers key state by parameter)
+
+    def _compare(self, other: Any, fn) -> "Tensor":
+        if not isinstance(other, (Tensor, numbers.Number, np.generic)):
+            return NotImplemented
+        other = self._lift(other, "compare")
+        if other.backend is not self.backend:
+            check_inputs("compare", (self, other), False)   # raises, naming both backends
+        return Tensor(self.backend.xp.asarray(fn(self.data, other.data)), self.backend)
+
+    def __eq__(self, o): return self._compare(o, operator.eq)
+    def __ne__(self, o): return self._compare(o, operator.ne)
 
     def __pow__(self, exponent: Any) -> "Tensor":
         if isinstance(exponent, bool) or not isinstance(exponent, numbers.Real):
@@ -407,7 +428,7 @@ def _convert_index(t: Tensor, index: Any) -> Any:
         if isinstance(item, Tensor):
             item = item.numpy()
         if isinstance(item, (list, np.ndarray)):
-            arr = np.asarray(item)
+            arr = np.array(item)   # a copy: the VJP scatters with it later
             if arr.size == 0:
                 arr = arr.astype(np.int64)
             if arr.dtype.kind not in "iu":

@@ -22,9 +22,10 @@ def check_like_params(who: str, what: str, x: Tensor, param: Tensor) -> None:
                         f"or module.to('{x.backend.name}')")
     if x.dtype != param.dtype:
         want, got = param.backend.dtype_name(param.dtype), x.backend.dtype_name(x.dtype)
+        # Parameters are floating point: an integer input is converted, never matched.
+        other = f" or build the module with dtype='{got}'" if x.backend.is_floating(x.dtype) else ""
         raise TypeError(f"{who}: {what} has dtype {got} but the parameters are {want}; "
-                        f"convert the input (x.astype('{want}')) or build the module with "
-                        f"dtype='{got}'")
+                        f"convert the input (x.astype('{want}')){other}")
 
 
 def check_rank(who: str, what: str, x: Tensor, ranks: dict[int, str]) -> None:
