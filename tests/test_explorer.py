@@ -102,6 +102,18 @@ def test_a_1000_step_lstm_stays_under_5_mb(tmp_path):
     assert len(w_hh["terms"]) == 1000 and w_hh["values"] is None     # norms only, past 1 MB
 
 
+def test_gates_and_states_show_the_values_a_trace_kept(tmp_path):
+    lstm = tl.nn.LSTM(2, 3, fused=False, generator=np.random.default_rng(0))
+    x = tl.tensor(np.random.default_rng(1).standard_normal((4, 2, 2)).astype("float32"))
+    loss = lstm(x)[0].sum()
+    data = page_data(Path(tl.viz.render(loss, tmp_path / "values.html",
+                                        values=tl.viz.trace(lstm, x))))
+    shown = [data["strings"][k] for k in data["values"].values()]
+    f0 = tl.viz.trace(lstm, x).get("f")[0]
+    assert f"f: min {f0.min():.3g}, mean {f0.mean():.3g}" in shown[1]
+    assert sum(text.startswith("h: ") for text in shown) == 4       # one h per step
+
+
 def test_source_lines_are_shown_where_anomaly_mode_kept_them(tmp_path):
     lstm = tl.nn.LSTM(2, 3, fused=False, generator=np.random.default_rng(0))
     x = tl.tensor(np.ones((2, 1, 2), dtype="float32"))

@@ -96,12 +96,14 @@ def explore(output, views=None, max_steps=None, grads: bool = False, *, view: st
 
     views: the views to embed, in order (default: every one of tl.viz.VIEWS); each view
         with elided steps also gets an expanded picture; `view` is the one shown first
-        (default: the first of views). max_steps, grads and the options (rankdir, title,
-        ...) are draw()'s. The backward pass shown is the explorer's own (retain_graph,
+        (default: the first of views). values: a `tl.viz.trace(model, x)` of the same
+        run, whose gates and states the page then summarises (nodes hold no arrays).
+        max_steps, grads and the options (rankdir, title, ...) are draw()'s. The backward pass shown is the explorer's own (retain_graph,
         seeded with ones, .grad untouched); when a backward already freed the graph, the
         page shows the forward pass and says why the backward is missing.
     """
     from . import _max_steps
+    traced = options.pop("values", None)
     outs = flatten_outputs(output)
     g = collect(outs)
     note, trace = "", None
@@ -130,6 +132,7 @@ def explore(output, views=None, max_steps=None, grads: bool = False, *, view: st
         "leaves": table.leaf_table(g, strings),
         "roots": {disp[src[1]]: table.summary(t.numpy()) for t, src in zip(
             [t for t in outs if t._node is not None and t._node.record], g.roots)},
+        "values": table.traced_values(g, members, traced, strings),
         "formulas": {name: d.formula for name, d in OPS.items()},
         "pictures": pictures, "events": events,
         "weights": table.weights(g, trace, remap) if trace else [],

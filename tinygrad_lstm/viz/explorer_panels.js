@@ -10,7 +10,8 @@ function rowDetails(i) {
     ["output", esc(r.shapes) + " " + esc(r.dtype) + (r.names ? ` <span class="muted">(${esc(r.names)})</span>` : "")],
     ["scope", esc(r.scope || "-")], ["step", r.step >= 0 ? r.step : "-"],
     ["|dL/d out|", fmt(rowNorm(i))],
-    ["value", D.roots[i] ? esc(D.roots[i]) : '<span class="muted">not kept (the tape holds no arrays)</span>']];
+    ["value", D.roots[i] ? esc(D.roots[i]) : D.values[i] !== undefined ? esc(S(D.values[i])).replace(/\n/g, "<br>") :
+      '<span class="muted">not kept (the tape holds no arrays; pass values=tl.viz.trace(model, x))</span>']];
   let html = kv(lines);
   if (r.where) html += `<div class="muted">created at</div><pre>${esc(r.where.trim().split("\n").slice(-6).join("\n"))}</pre>`;
   else html += '<div class="muted">source line: run the forward pass under tl.detect_anomaly() to record it</div>';

@@ -153,3 +153,22 @@ def weights(g: Unrolled, trace: Trace, remap: list[int]) -> list[dict]:
                     [v.ravel() for v in trace.values[j]]).tobytes()).decode()
         out.append(entry)
     return out
+
+
+def traced_values(g: Unrolled, members: list[list[int]], traced, s: Strings) -> dict[int, int]:
+    """Value summaries of the gates and states a `tl.viz.trace` recorded, by page row: a
+    record whose outputs are named (i, f, g, o, c, h, ...) at a scope and step the trace
+    covers shows the values of those outputs, over the batch and units."""
+    if traced is None:
+        return {}
+    layers = {traced.scopes[name]: name for name in traced.layers}
+    out = {}
+    for d, rows in enumerate(members):
+        scope, step = g.groups[rows[0]]
+        if len(rows) > 1 or step is None or scope not in layers:
+            continue
+        parts = [f"{role}: {summary(traced.get(role, layers[scope])[step])}"
+                 for role in g.names[rows[0]] if role in traced.roles]
+        if parts:
+            out[d] = s("\n".join(parts))
+    return out
