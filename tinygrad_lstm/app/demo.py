@@ -59,7 +59,9 @@ def _draw(model: ex.SequenceModel, x, y, path: Path, view: str, grads: bool, tit
     """Run `model` on x with recording on and render the graph behind its loss."""
     out, _ = model(x)
     loss = ex.make_task("adding", x.shape[0]).loss(out, y)
-    tl.viz.render(loss, path, view=view, grads=grads, title=title)
+    # the explorer also summarises every gate and state, from a trace of the same run
+    values = {"values": tl.viz.trace(model.recurrent, x)} if path.suffix == ".html" else {}
+    tl.viz.render(loss, path, view=view, grads=grads, title=title, **values)
     return path
 
 
