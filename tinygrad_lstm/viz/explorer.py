@@ -4,13 +4,14 @@
 
 The page holds everything inline (style, script, the SVG of every view, the data as JSON):
 no network, no server, it opens from file://. It shows each node's op, formula, shapes,
-dtype, scope, step, gradient norm, a value summary where a value is known (parameters and
-the drawn outputs: nodes hold no arrays) and the line that created it where the forward
-pass ran under `tl.detect_anomaly()`. Its controls walk the tape forward, or backward in
-reverse recording order, showing the cotangent that arrives at each record and each
-shared weight's gradient growing term by term (backward_steps.py). Long graphs stay small:
-middle steps are elided in the pictures, and per-term gradient values are kept only while
-they fit TERM_BUDGET (their norms always are).
+dtype, scope, step, gradient norm, a value summary where a value is known (parameters,
+the drawn outputs, and gates and states given a `tl.viz.trace`: nodes hold no arrays) and
+the line that created it where the forward pass ran under `tl.detect_anomaly()`. Its
+controls walk the tape forward, or backward in reverse recording order, showing the
+cotangent that arrives at each record and each shared weight's gradient growing term by
+term (backward_steps.py). Long graphs stay small: middle steps are elided in the pictures
+and stepped through a time step at a time (explorer_table.py), and per-term gradient
+values are kept only while they fit TERM_BUDGET (their norms always are).
 """
 from __future__ import annotations
 
@@ -91,19 +92,18 @@ class Explorer:
 
 
 def explore(output, views=None, max_steps=None, grads: bool = False, *, view: str | None = None,
-            **options) -> Explorer:
+            values=None, **options) -> Explorer:
     """The explorer of the graph behind `output` (a Tensor or a list/tuple of them).
 
     views: the views to embed, in order (default: every one of tl.viz.VIEWS); each view
-        with elided steps also gets an expanded picture; `view` is the one shown first
-        (default: the first of views). values: a `tl.viz.trace(model, x)` of the same
-        run, whose gates and states the page then summarises (nodes hold no arrays).
-        max_steps, grads and the options (rankdir, title, ...) are draw()'s. The backward pass shown is the explorer's own (retain_graph,
-        seeded with ones, .grad untouched); when a backward already freed the graph, the
-        page shows the forward pass and says why the backward is missing.
+        with elided steps also gets an expanded picture. view: the one shown first.
+    values: a `tl.viz.trace(model, x)` of the same run: the page then summarises the
+        values of its gates and states too (the tape holds no arrays).
+    max_steps, grads and the options (rankdir, title, ...) are draw()'s.
+    The backward pass shown is the explorer's own (retain_graph, seeded with ones, .grad
+    untouched); when a backward already freed the graph, the page shows the forward pass
+    and says why the backward is missing.
     """
-    from . import _max_steps
-    traced = options.pop("values", None)
     outs = flatten_outputs(output)
     g = collect(outs)
     note, trace = "", None
@@ -118,6 +118,15 @@ def explore(output, views=None, max_steps=None, grads: bool = False, *, view: st
             raise ValueError(f"viz.explore: view must be one of {', '.join(views)}, got {view!r}")
         views.insert(0, views.pop(views.index(view)))
     pictures, svgs = _pictures(g, outs, views, max_steps, grads, options)
+    data = _data(g, outs, trace, values, pictures, max_steps)
+    data.update(title=options.get("title") or "", note=note)
+    return Explorer(_page(data, svgs, options.get("title")))
+
+
+def _data(g, outs, trace, values, pictures, max_steps) -> dict:
+    """What the page's script reads: page rows (the steps no picture draws merged, one per
+    step), their sources, the leaves, the backward events and the weights' terms."""
+    from . import _max_steps
     widest = max([_max_steps(max_steps), EXPANDED_DEFAULT, *EXPANDED.values()])
     disp, members = table.page_rows(g, {scope: plan.steps for scope, plan in
                                         elision(g.steps, widest).items()})
@@ -125,20 +134,19 @@ def explore(output, views=None, max_steps=None, grads: bool = False, *, view: st
         picture["rows"] = [picture["rows"][rows[0]] for rows in members]
     strings = table.Strings()
     events, remap = table.events(trace, disp, members) if trace else ([], [])
+    drawn = [t for t in outs if t._node is not None and t._node.record is not None]
     data = {
-        "title": options.get("title") or "", "note": note,
         "rows": table.row_table(g, members, strings),
         "src": table.sources(g, disp, members),
         "leaves": table.leaf_table(g, strings),
-        "roots": {disp[src[1]]: table.summary(t.numpy()) for t, src in zip(
-            [t for t in outs if t._node is not None and t._node.record], g.roots)},
-        "values": table.traced_values(g, members, traced, strings),
+        "roots": {disp[src[1]]: table.summary(t.numpy()) for t, src in zip(drawn, g.roots)},
+        "values": table.traced_values(g, members, values, strings),
         "formulas": {name: d.formula for name, d in OPS.items()},
         "pictures": pictures, "events": events,
         "weights": table.weights(g, trace, remap) if trace else [],
     }
     data["strings"] = strings.table()
-    return Explorer(_page(data, svgs, options.get("title")))
+    return data
 
 
 def _page(data: dict, svgs: list[str], title: str | None) -> str:
