@@ -58,6 +58,13 @@ def build(g: Unrolled, view: str, max_steps: float, rec_norms=None, param_norms=
     for j, dst, kind in pending:   # constants whose only users were elided: dropped
         if ("l", j) in pic.items:
             pic.add_edge(pic.items[("l", j)], None, dst, None, kind, None)
+    gathered: dict[tuple, int] = {}     # a "gather" from a single step is plain data
+    for key, edge in pic.edges.items():
+        if edge.kind == "gather":
+            gathered[key[2]] = gathered.get(key[2], 0) + 1
+    for key, edge in pic.edges.items():
+        if edge.kind == "gather" and gathered[key[2]] == 1:
+            edge.kind = "data"
     for item in pic.items.values():  # every cell shows each state leaving, read or not
         if item.kind == "cell" and item.step is not None:
             for role in pic.roles.exits.get(item.scope, {}).values():
