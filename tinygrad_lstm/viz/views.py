@@ -58,20 +58,27 @@ def build(g: Unrolled, view: str, max_steps: float, rec_norms=None, param_norms=
     for j, dst, kind in pending:   # constants whose only users were elided: dropped
         if ("l", j) in pic.items:
             pic.add_edge(pic.items[("l", j)], None, dst, None, kind, None)
-    gathered: dict[tuple, int] = {}     # a "gather" from a single step is plain data
+    _finish(pic)
+    return pic
+
+
+def _finish(pic: Picture) -> None:
+    """A "gather" from a single step is plain data; and every cell shows each state
+    leaving it, read or not, and what the layer outputs (h_t), so all cells of a layer
+    have the same shape and their lanes line up."""
+    gathered: dict[tuple, int] = {}
     for key, edge in pic.edges.items():
         if edge.kind == "gather":
             gathered[key[2]] = gathered.get(key[2], 0) + 1
     for key, edge in pic.edges.items():
         if edge.kind == "gather" and gathered[key[2]] == 1:
             edge.kind = "data"
-    for item in pic.items.values():  # every cell shows each state leaving, read or not
+    for item in pic.items.values():
         if item.kind == "cell" and item.step is not None:
             for role in pic.roles.exits.get(item.scope, {}).values():
                 item.outs.setdefault("o_" + role, f"{role}_{item.step}")
-                if not role.startswith("c"):     # what the layer outputs: every h_t
+                if not role.startswith("c"):
                     item.outs.setdefault("up_" + role, f"{role}_{item.step}")
-    return pic
 
 
 def _edges_into(pic: Picture, items: list, i: int, row, rec_norms, pending) -> None:
