@@ -90,8 +90,14 @@ def test_cli_writes_the_explorer(tmp_path, capsys):
     assert page_data(out)["events"]
 
 
-def test_a_1000_step_lstm_stays_under_5_mb(tmp_path):
-    path, _ = lstm_page(tmp_path, steps=1000, name="long.html")
+@pytest.fixture(scope="module")
+def long_page(tmp_path_factory):
+    """A 1,000-step LSTM's explorer (made once: the size and the browser test share it)."""
+    return lstm_page(tmp_path_factory.mktemp("long"), steps=1000, name="long.html")
+
+
+def test_a_1000_step_lstm_stays_under_5_mb(long_page):
+    path, _ = long_page
     assert path.stat().st_size < 5_000_000
     data = page_data(path)
     # the steps no picture draws are stepped through one time step at a time
@@ -161,8 +167,9 @@ def test_stepping_through_backward_ends_at_the_engines_grad(browser, tmp_path):
     path, params = lstm_page(tmp_path, steps=3)
     page, errors, _ = open_page(browser, path)
     total = len(page_data(path)["events"])
-    for _ in range(total):
-        page.click("#next")
+    page.click("#next")                 # the button, then the key, one record at a time
+    for _ in range(total - 1):
+        page.keyboard.press("ArrowRight")
     assert page.inner_text("#pos").startswith(f"backward: {total} / {total}")
     for name in ("lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_hh_l0", "head.weight"):
         grad = params[name].grad.numpy()
@@ -180,8 +187,8 @@ def test_stepping_through_backward_ends_at_the_engines_grad(browser, tmp_path):
     assert errors == []
 
 
-def test_a_1000_step_lstm_opens_in_under_2_s(browser, tmp_path):
-    path, params = lstm_page(tmp_path, steps=1000, name="long.html")
+def test_a_1000_step_lstm_opens_in_under_2_s(browser, long_page):
+    path, params = long_page
     page, errors, seconds = open_page(browser, path)
     assert seconds < 2.0, f"the 1,000-step explorer took {seconds:.2f} s to open"
     page.click("#next-step")
