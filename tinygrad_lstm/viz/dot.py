@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .grads import COOL, DECADES, WARM, level, shade
-from .labels import node_attrs
+from .labels import HTML, node_attrs
 from .legend import legend_label
 from .picture import Picture
 
@@ -30,13 +30,15 @@ CLUSTERS = {"m": {"style": "rounded,filled", "fillcolor": "#f5f5f5", "color": "#
 
 
 def quote(text: str) -> str:
-    if text.startswith("<") and text.endswith(">"):
-        return text                                    # an HTML-like label
+    """A DOT string: an HTML-like label built by labels.py as is, anything else quoted
+    (so a scope named "<b>x</b>" shows those characters and cannot inject DOT)."""
+    if isinstance(text, HTML):
+        return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def attr_list(attrs: dict[str, str]) -> str:
-    return " ".join(f"{k}={quote(str(v))}" for k, v in attrs.items())
+    return " ".join(f"{k}={quote(v if isinstance(v, str) else str(v))}" for k, v in attrs.items())
 
 
 def _cluster_name(key: tuple, used: set[str]) -> str:
@@ -210,9 +212,14 @@ def _edge_lines(pic: Picture, ids: dict[tuple, str], scale: tuple | None, rankdi
         if edge.kind not in ("state", "cstate") and pic.items[src].kind in ("cell", "elided") \
                 and pic.items[dst].kind in ("cell", "elided") and pic.items[src].scope != pic.items[dst].scope:
             attrs["constraint"] = "false"   # between layers: keep the layers' rows side by side
-        if pic.items[src].step is not None and pic.items[dst].step is None and \
-                pic.items[dst].kind in ("op", "fused"):
-            attrs["minlen"] = "2"   # leave the steps' ranks first: what reads them sits below
+        origin, target = pic.items[src], pic.items[dst]
+        leaves_steps = origin.step is not None and target.step is None and target.kind in ("op", "fused")
+        other_module = edge.kind != "param" and origin.cluster[:1] != target.cluster[:1] and \
+            origin.cluster and target.cluster
+        if leaves_steps or other_module:
+            # leave the ranks of the steps (or of another module) first: what reads them
+            # sits below, not beside them, and the picture stays narrow
+            attrs["minlen"] = "2"
         if "e" in (src[0], dst[0]):
             attrs["style"] = "dashed"      # (no "x9992" labels: they would bend the layout)
         out.append(f"\t{tail} -> {head}" + (f" [{attr_list(attrs)}]" if attrs else "") + "\n")
