@@ -24,7 +24,7 @@ from .collect import collect, flatten_outputs
 from .dot import EDGE, NODE, dot_body
 from .explorer import Explorer, explore, explore_graph, keep_outputs
 from .grads import DECADES, gradient_norms, track_grad_norms
-from .render import FORMATS, VizUnavailable, graph_class, layout, require_graphviz
+from .render import FORMATS, LAYOUT_TIMEOUT, VizUnavailable, graph_class, layout, require_graphviz
 from .roles import is_fused
 from .text import tape_text
 from .trace import Trace, lag_norms, trace
@@ -64,6 +64,14 @@ def _max_steps(value) -> float:
     return value
 
 
+def _check_decades(value) -> None:
+    """The gradient scale spans `decades` orders of magnitude: a number in (0, 50]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 50:
+        raise ValueError(f"viz: decades must be a number greater than 0 and at most 50 (the "
+                         f"orders of magnitude the gradient colours span; default {DECADES}), "
+                         f"got {value!r}")
+
+
 def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | None = None,
          *, rankdir: str | None = None, title: str | None = None, decades: float = DECADES,
          bookkeeping: bool = False):
@@ -89,6 +97,7 @@ def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | N
         and the rest become one node "t=4 ... t=9995". None means 8; "all" draws every step.
     """
     limit = _max_steps(max_steps)
+    _check_decades(decades)
     outs = flatten_outputs(output)
     with _gc_paused():
         g = collect(outs)
@@ -109,10 +118,14 @@ def draw(output, view: str = "op", grads: bool = False, max_steps: int | str | N
 
 
 def render(output, path: str | os.PathLike, view: str = "op", grads: bool = False,
-           max_steps: int | str | None = None, **options):
+           max_steps: int | str | None = None, *, timeout: float | None = LAYOUT_TIMEOUT,
+           **options):
     """Draw `output` (or take a graph `draw` returned) and write it to `path`; the suffix
     picks the format: .svg, .png, .pdf, or .dot/.gv for the DOT text, or .html for the
-    explorer (every view, to pan, zoom and step through; see explore()). Returns `path`."""
+    explorer (every view, to pan, zoom and step through; see explore()). Returns `path`.
+
+    Graphviz's layout is stopped after `timeout` seconds (None: no limit), with a
+    TimeoutError that says how to draw a smaller picture."""
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in FORMATS + ("dot", "gv", "html"):
@@ -135,5 +148,5 @@ def render(output, path: str | os.PathLike, view: str = "op", grads: bool = Fals
     if fmt in ("dot", "gv"):
         target.write_text(graph.source, encoding="utf-8")
     else:
-        target.write_bytes(layout(graph.source, fmt, graph.engine))
+        target.write_bytes(layout(graph.source, fmt, graph.engine, timeout))
     return path

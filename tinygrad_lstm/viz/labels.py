@@ -24,6 +24,12 @@ CELL_PATH = "#2166ac"
 SMALL = "9"                    # the smallest text drawn (constants, port names, legend)
 
 
+class HTML(str):
+    """A label in Graphviz's HTML-like syntax (<...>), built here from escaped text. Only
+    labels of this type are written unquoted; any other text, a user's scope name or
+    title included, is quoted and shows literally."""
+
+
 def shape_text(shapes) -> str:
     """(4, 8), or 4 x (4, 8) when an op returns several tensors of one shape."""
     shapes = [tuple(s) for s in shapes]
@@ -198,12 +204,12 @@ def _cell_label(pic: Picture, item: Item, scale: tuple | None) -> str:
     cells = [_port_cells(item, ports, scale) for ports in (state_in, inputs, state_out, outputs)]
     corner = '<TD PORT="params"> </TD>'     # where the layer's parameters come in
     if across:   # time runs left to right: outputs above, x below
-        rows = [f'{corner}{_side(cells[3], False)}<TD> </TD>',
+        rows = [f'<TD> </TD>{_side(cells[3], False)}<TD> </TD>',
                 _side(cells[0], True) + middle + _side(cells[2], True),
-                f'<TD> </TD>{_side(cells[1], False)}<TD> </TD>']
+                f'{corner}{_side(cells[1], False)}<TD> </TD>']
     else:        # time runs down: x from the left, outputs to the right
         rows = [f'<TD> </TD>{_side(cells[0], False)}{corner}',
                 _side(cells[1], True) + middle + _side(cells[3], True),
                 f'<TD> </TD>{_side(cells[2], False)}<TD> </TD>']
-    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
-            + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>>")
+    return HTML('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
+                + "".join(f"<TR>{r}</TR>" for r in rows) + "</TABLE>>")

@@ -8,11 +8,23 @@ show the explorer of their view as HTML, next to it).
 """
 from __future__ import annotations
 
+import multiprocessing
+import re
 import shutil
+import subprocess
 from functools import lru_cache
 
 EXTRA = "pip install 'tinygrad-lstm[viz]'"
 FORMATS = ("svg", "png", "pdf")
+# Graphviz's layout time grows much faster than the graph: a loop of a few hundred ops with
+# no step scopes can take minutes and gigabytes. Layouts run in a child process stopped
+# after LAYOUT_TIMEOUT seconds, and graphs past MAX_LAYOUT_NODES are refused at once.
+LAYOUT_TIMEOUT = 30.0
+MAX_LAYOUT_NODES = 5000
+WAY_OUT = ("If it comes from a loop you wrote, put each step under `with tl.scope(step=t):` "
+           "so that only the first and last steps are drawn (max_steps, 8 by default) and the "
+           "rest become one node; with max_steps='all', pass a number instead; or save the "
+           "graph as .dot text, which needs no layout.")
 
 
 class VizUnavailable(ImportError):
@@ -29,22 +41,81 @@ def require_graphviz():
     return graphviz
 
 
-def layout(source: str, fmt: str, engine: str = "dot") -> bytes:
-    """`source` laid out by `engine` and rendered as `fmt` bytes (svg, png or pdf)."""
+def layout(source: str, fmt: str, engine: str = "dot",
+           timeout: float | None = LAYOUT_TIMEOUT) -> bytes:
+    """`source` laid out by `engine` and rendered as `fmt` bytes (svg, png or pdf).
+
+    Refuses graphs of more than MAX_LAYOUT_NODES nodes, and stops a layout that runs past
+    `timeout` seconds (None waits for ever), raising TimeoutError with the way out."""
     if fmt not in FORMATS:
         raise ValueError(f"viz: cannot render format {fmt!r}; use one of {', '.join(FORMATS)}")
-    exe = shutil.which(engine)
-    if exe is not None:
-        return require_graphviz().pipe(engine, fmt, source.encode("utf-8"))
+    nodes = len(re.findall(r"^\s*n\d+ \[", source, flags=re.M))
+    size = f"{nodes} nodes, {source.count(' -> ')} edges"
+    if timeout is not None and nodes > MAX_LAYOUT_NODES:
+        raise TimeoutError(f"viz: this picture has {size}, more than Graphviz lays out in "
+                           f"reasonable time (the limit is {MAX_LAYOUT_NODES} nodes; "
+                           f"timeout=None lifts it). {WAY_OUT}")
+    try:
+        exe = shutil.which(engine)
+        if exe is not None:
+            return _run_executable(exe, source, fmt, timeout)
+        try:
+            import pygraphviz  # noqa: F401
+        except ImportError as err:
+            raise VizUnavailable(
+                f"viz: rendering needs Graphviz, and found neither a '{engine}' executable on "
+                f"PATH nor the pygraphviz package (whose wheel bundles the layout engine). "
+                f"Install the viz extra: {EXTRA} (or save the graph as .dot text, which needs "
+                f"neither)") from err
+        return _run_pygraphviz(source, fmt, engine, timeout)
+    except (TimeoutError, subprocess.TimeoutExpired):
+        raise TimeoutError(f"viz: Graphviz did not finish laying out this picture ({size}) "
+                           f"within {timeout:g} s, and was stopped. {WAY_OUT} Or pass "
+                           f"timeout=None (or a larger number) to wait for it.") from None
+
+
+def _run_executable(exe: str, source: str, fmt: str, timeout: float | None) -> bytes:
+    done = subprocess.run([exe, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
+                          timeout=timeout)
+    if done.returncode:
+        raise RuntimeError(f"viz: {exe} failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+    return done.stdout
+
+
+def _draw(send, source: str, fmt: str, engine: str) -> None:
+    """In the child: lay out and send (True, bytes), or (False, the error)."""
     try:
         import pygraphviz
-    except ImportError as err:
-        raise VizUnavailable(
-            f"viz: rendering needs Graphviz, and found neither a '{engine}' executable on "
-            f"PATH nor the pygraphviz package (whose wheel bundles the layout engine). "
-            f"Install the viz extra: {EXTRA} (or save the graph as .dot text, which needs "
-            f"neither)") from err
-    return pygraphviz.AGraph(string=source).draw(format=fmt, prog=engine)
+        send.send((True, pygraphviz.AGraph(string=source).draw(format=fmt, prog=engine)))
+    except Exception as err:   # sent back to be raised in the parent
+        send.send((False, f"{type(err).__name__}: {err}"))
+
+
+def _run_pygraphviz(source: str, fmt: str, engine: str, timeout: float | None) -> bytes:
+    """pygraphviz lays out in-process, where it cannot be interrupted: with a timeout, it
+    runs in a forked child that is killed when the time is up."""
+    if timeout is None or "fork" not in multiprocessing.get_all_start_methods():
+        import pygraphviz
+        return pygraphviz.AGraph(string=source).draw(format=fmt, prog=engine)
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_draw, args=(send, source, fmt, engine), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(timeout):
+            raise TimeoutError
+        ok, result = receive.recv()
+    except EOFError:
+        ok, result = False, "the layout process died (out of memory?)"
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
+    if not ok:
+        raise RuntimeError(f"viz: Graphviz could not lay out this graph: {result}")
+    return result
 
 
 @lru_cache(maxsize=1)
@@ -53,15 +124,18 @@ def graph_class():
     graphviz = require_graphviz()
 
     class UnrolledGraph(graphviz.Digraph):
-        """The unrolled graph as a `graphviz.Digraph`; `.source` is its DOT text."""
+        """The unrolled graph as a `graphviz.Digraph`; `.source` is its DOT text. Its
+        layouts (pipe(), Jupyter's display) stop after `layout_timeout` seconds."""
+
+        layout_timeout = LAYOUT_TIMEOUT
 
         def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None,
                  quiet=False, *, engine=None, encoding=None):
             engine = engine or self.engine
-            if shutil.which(engine) is not None or renderer or formatter or neato_no_op:
+            if renderer or formatter or neato_no_op:
                 return super().pipe(format, renderer, formatter, neato_no_op, quiet,
                                     engine=engine, encoding=encoding)
-            data = layout(self.source, format or self.format, engine)
+            data = layout(self.source, format or self.format, engine, self.layout_timeout)
             return data.decode(encoding) if encoding else data
 
         def _repr_svg_(self) -> str:
