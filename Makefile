@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 # shadow it; that is how editable installs work, not something a user did, so it is hidden.
 PIP    := PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip
 
-.PHONY: demo test bench docs docs-serve figures notebook lines clean venv reference
+.PHONY: demo test bench gpu-check docs docs-serve figures notebook lines clean venv reference
 
 # A stamp alone does not prove the environment works: a venv copied from another checkout,
 # one whose Python was removed, or one where a package went missing must be rebuilt. This
@@ -36,9 +36,10 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e ".[viz,cli,dev]"
 	touch $(STAMP)
 
-# The reference implementations (PyTorch CPU, HIPS autograd) used by tests and benchmarks.
+# The reference implementations (PyTorch CPU, HIPS autograd) used by tests and benchmarks,
+# and the [numba] extra, so that the numba backend runs through the same tests.
 reference: $(STAMP)
-	$(PIP) install --quiet -e ".[reference]"
+	$(PIP) install --quiet -e ".[reference,numba]"
 
 demo: $(STAMP)
 	$(VENV)/bin/tinygrad-lstm demo
@@ -46,8 +47,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Forward+backward, then training loops, each side by side with PyTorch (make reference)
+# and with the numba backend when the [numba] extra is installed. BENCH_ARGS=--quick for a
+# short training run. `make gpu-check` runs the tests and benchmarks of the GPU path.
 bench: $(STAMP)
 	$(PY) benchmarks/bench_lstm.py
+	$(PY) benchmarks/bench_train.py $(BENCH_ARGS)
+
+gpu-check: $(STAMP)
+	bash benchmarks/gpu_check.sh
 
 # The site, from docs/ as committed, into site/ (open site/index.html, or `make docs-serve`).
 # NO_MKDOCS_2_WARNING: Material prints a banner about a future MkDocs release on every build.

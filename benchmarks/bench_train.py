@@ -144,7 +144,10 @@ def implementations(kind, n_in, hidden, n_out, include_composed, gpu=False):
         impls["torch"] = torch_trainer(kind, n_in, hidden, n_out, weights)
     except ImportError:
         pass
-    if gpu:    # CuPy and cuDNN rows; the loss's .item() in the timing loop syncs the device
+    if gpu and not gpu_ready():
+        print("  --gpu: no CuPy with a CUDA device, or no CUDA torch; GPU rows left out",
+              file=sys.stderr)
+    elif gpu:    # CuPy and cuDNN rows; the loss's .item() in the timing loop syncs the device
         cupy_model, update, to_cupy = engine_trainer(kind, n_in, hidden, n_out, fused=True,
                                                      backend="cupy")
         cupy_model.load_state_dict(weights)
@@ -152,6 +155,15 @@ def implementations(kind, n_in, hidden, n_out, include_composed, gpu=False):
         impls["torch-cuda"] = torch_trainer(kind, n_in, hidden, n_out, weights, device="cuda")
     del tl
     return impls
+
+
+def gpu_ready() -> bool:
+    try:
+        import cupy
+        import torch
+        return bool(cupy.cuda.is_available()) and torch.cuda.is_available()
+    except Exception:
+        return False
 
 
 def numba_ready() -> bool:
