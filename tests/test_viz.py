@@ -354,7 +354,7 @@ def test_time_runs_down_by_default_and_across_when_asked():
     assert len(re.findall(r":o_h:s -> n\d+:i_h:n", d.source)) == 2      # step to step, down
     across = dot_of(unroll("lstm", steps=3), view="cell", rankdir="LR")
     assert len(re.findall(r":o_h:e -> n\d+:i_h:w", across.source)) == 2
-    assert len(re.findall(r"-> n\d+:params:n", across.source)) == 2    # W and b, once
+    assert len(re.findall(r"-> n\d+:params:w", across.source)) == 2    # W and b, once
     assert "rankdir=LR" in dot_of(unroll("lstm", steps=3), view="rolled").source
 
 

@@ -170,8 +170,8 @@ def _compass(port: str, across: bool) -> str:
     """Where a cell's port sits: state in before the step and out after it (left and right
     when time runs across, top and bottom when it runs down); x in from below (or the
     left), what leaves the layer out of the top (or the right)."""
-    if port == "params":
-        return "n"
+    if port == "params":     # the corner before the step, away from the state's loops
+        return "w" if across else "n"
     if port == "i_x":
         return "s" if across else "w"
     prefix = port.split("_", 1)[0]
