@@ -67,6 +67,21 @@ def test_each_weight_is_the_sum_of_its_terms(tmp_path, fused):
     assert counts["head.weight"] == 1
 
 
+def test_a_loop_written_by_hand_gets_one_term_per_step(tmp_path):
+    x = tl.tensor(np.arange(6.0).reshape(2, 3) / 6, requires_grad=True)
+    w = tl.tensor(np.eye(3) / 2, requires_grad=True)
+    h = x
+    for t in range(3):
+        with tl.scope(step=t):
+            h = tl.tanh(h @ w)
+    data = page_data(Path(tl.viz.render(h.sum(), tmp_path / "loop.html")))
+    terms = data["weights"][1]["terms"]
+    steps = [data["rows"][8 * data["events"][event][0] + 2] for event, _, _ in terms]
+    assert steps == [2, 1, 0]                # backward meets the last use first
+    h.sum().backward()
+    assert np.isclose(terms[-1][2], np.linalg.norm(w.grad.numpy()), rtol=1e-3)
+
+
 def test_a_graph_already_backpropagated_shows_forward_and_says_why(tmp_path):
     loss, _ = ex.graph_loss("rnn", steps=2)
     loss.backward()

@@ -62,15 +62,16 @@ def missing_vjps(g: Unrolled) -> bool:
 
 
 def _from_weights(g: Unrolled) -> set[int]:
-    """Rows computed from parameters alone (a transpose, a concat of W_ih and W_hh, b_ih +
-    b_hh), but not the outputs themselves: their cotangents are carried on to the weights
-    at each use. VJPs are linear in the cotangent, so that splits nothing wrongly."""
+    """Rows outside any time step computed from parameters alone (a transpose, a concat of
+    W_ih and W_hh, b_ih + b_hh), but not the outputs themselves: their cotangents are
+    carried on to the weights at each use. VJPs are linear in the cotangent, so that
+    splits nothing wrongly."""
     roots = {src[1] for src in g.roots if src[0] == "r"}
     found: set[int] = set()
     for i, row in enumerate(g.sources):
-        if i not in roots and not hasattr(g.records[i], "part_of") and row and all(
-                (src[0] == "l" and g.leaves[src[1]].requires_grad)
-                or (src[0] == "r" and src[1] in found) for src in row):
+        outside = i not in roots and g.groups[i][1] is None and not hasattr(g.records[i], "part_of")
+        if outside and row and all((src[0] == "l" and g.leaves[src[1]].requires_grad)
+                                   or (src[0] == "r" and src[1] in found) for src in row):
             found.add(i)
     return found
 
