@@ -42,7 +42,7 @@ PAPER_RESULTS = {
 DEFAULTS = {"adding": dict(seq_len=100, hidden=16, batch=32, lr=0.01),
             "reber": dict(seq_len=0, hidden=16, batch=16, lr=0.01),
             "order": dict(seq_len=2, hidden=16, batch=32, lr=0.01),
-            "longlag": dict(seq_len=100, hidden=8, batch=32, lr=0.01)}
+            "longlag": dict(seq_len=100, hidden=32, batch=32, lr=0.01)}
 WINDOW = 2000          # the stopping rule looks at this many most recent training sequences
 
 

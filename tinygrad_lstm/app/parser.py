@@ -180,7 +180,7 @@ def _add_paper(sub) -> None:
     p.add_argument("--symbols", type=int, choices=(2, 3), default=2,
                    help="order: relevant symbols, 2 (Task 6a) or 3 (Task 6b) (default: 2)")
     p.add_argument("--hidden", type=int_in(1, 100_000), help="hidden size (default: 16; "
-                   "longlag 8)")
+                   "longlag 32)")
     p.add_argument("--batch", type=int_in(1, 100_000), help="sequences per update (default: "
                    "32; reber 16)")
     p.add_argument("--lr", type=float_in(0, 1, low_open=True), help="Adam's learning rate "
