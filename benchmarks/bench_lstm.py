@@ -130,7 +130,8 @@ def setup_autograd(size, weights, x):
 
 def numba_ready() -> bool:
     import importlib.util
-    return all(importlib.util.find_spec(m) is not None for m in ("numba", "scipy"))
+    return "numba" in tl.available_backends() and \
+        all(importlib.util.find_spec(m) is not None for m in ("numba", "scipy"))
 
 
 def implementations(size, weights, x, gpu):

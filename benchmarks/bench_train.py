@@ -168,7 +168,9 @@ def gpu_ready() -> bool:
 
 def numba_ready() -> bool:
     import importlib.util
-    return all(importlib.util.find_spec(m) is not None for m in ("numba", "scipy"))
+    import tinygrad_lstm as tl
+    return "numba" in tl.available_backends() and \
+        all(importlib.util.find_spec(m) is not None for m in ("numba", "scipy"))
 
 
 def time_task(name: str, quick: bool, composed: bool, gpu: bool = False) -> dict:
