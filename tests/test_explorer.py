@@ -89,7 +89,7 @@ def test_a_graph_already_backpropagated_shows_forward_and_says_why(tmp_path):
     assert not data["events"] and "before calling backward" in data["note"]
 
 
-def test_jupyter_shows_the_explorer_of_the_drawn_view(tmp_path):
+def test_jupyter_shows_the_explorer_of_the_drawn_view(tmp_path, monkeypatch):
     loss, _ = ex.graph_loss("gru", steps=2)
     graph = tl.viz.draw(loss, view="cell")
     shown = graph._repr_html_()
@@ -97,6 +97,9 @@ def test_jupyter_shows_the_explorer_of_the_drawn_view(tmp_path):
     assert "<svg" in graph._repr_svg_()
     pictures = page_data(Path(tl.viz.render(graph, tmp_path / "g.html")))["pictures"]
     assert [p["view"] for p in pictures] == ["cell"]      # the drawn view, as drawn
+    monkeypatch.setattr(tl.viz.explorer, "NOTEBOOK_RECORDS", 10)
+    assert graph._repr_html_() is None       # too big for a notebook: the SVG alone
+    monkeypatch.undo()
     del loss
     assert graph._repr_html_() is None       # outputs gone: the SVG alone is shown
     with pytest.raises(ValueError, match="pass the tensor itself"):

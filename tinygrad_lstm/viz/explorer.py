@@ -21,6 +21,7 @@ import re
 import weakref
 from pathlib import Path
 
+from .. import tape
 from ..ops import OPS
 from . import explorer_table as table
 from .backward_steps import missing_vjps, trace_backward
@@ -31,6 +32,8 @@ ASSETS = Path(__file__).parent
 TERM_BUDGET = 1_000_000     # bytes of per-term gradient values a page keeps (else none)
 EXPANDED = {"op": 16}       # steps drawn when expanded: the op view's layout grows fast
 EXPANDED_DEFAULT = 32
+NOTEBOOK_RECORDS = 100_000  # beyond, a notebook shows the SVG alone (the page would take
+                            # minutes and tens of MB); render(out, "x.html") still writes it
 
 
 def _node_maps(g, keys: list[tuple]) -> tuple[list[int], list[int], list[str]]:
@@ -167,10 +170,14 @@ def keep_outputs(graph, outs: list, options: dict) -> None:
     graph._explore = ([weakref.ref(t) for t in outs], options)
 
 
-def explore_graph(graph) -> Explorer | None:
-    """The explorer of a graph draw() returned, or None when its outputs are gone."""
+def explore_graph(graph, limit: float = float("inf")) -> Explorer | None:
+    """The explorer of a graph draw() returned, or None when its outputs are gone (or
+    when more than `limit` records are behind them)."""
     refs, options = getattr(graph, "_explore", (None, None))
     outs = [ref() for ref in refs or ()]
     if not outs or any(t is None for t in outs):
+        return None
+    if limit < float("inf") and len(tape.reachable(
+            [t._node for t in outs if t._node is not None])) > limit:
         return None
     return explore(outs, **options)

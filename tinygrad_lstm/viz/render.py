@@ -143,9 +143,9 @@ def graph_class():
 
         def _repr_html_(self) -> str | None:
             """Jupyter shows the explorer of this view (None, so the SVG, once the
-            outputs it was drawn from are gone)."""
-            from .explorer import explore_graph
-            page = explore_graph(self)
+            outputs it was drawn from are gone, or for a graph past NOTEBOOK_RECORDS)."""
+            from .explorer import NOTEBOOK_RECORDS, explore_graph
+            page = explore_graph(self, NOTEBOOK_RECORDS)
             return None if page is None else page._repr_html_()
 
     return UnrolledGraph
