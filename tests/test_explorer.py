@@ -52,6 +52,12 @@ def test_the_page_is_one_self_contained_file(tmp_path):
         "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 
 
+def test_the_same_run_gives_the_same_bytes(tmp_path):
+    first, _ = lstm_page(tmp_path, name="a.html")
+    second, _ = lstm_page(tmp_path, name="b.html")
+    assert first.read_bytes() == second.read_bytes()
+
+
 @pytest.mark.parametrize("fused", [False, True], ids=["composed", "fused"])
 def test_each_weight_is_the_sum_of_its_terms(tmp_path, fused):
     path, params = lstm_page(tmp_path, steps=4, fused=fused)
