@@ -8,6 +8,12 @@ has none). Ops hold only the math: the errors that explain bad inputs live in ex
 
 `@op(name)` registers a function in OPS under `name`; that name is what the tape, the
 renderer and the tests see. Ops know nothing of Tensor or the tape.
+
+`saves=` says which arrays the VJP reads: "inputs", "output", "all" (the default, the safe
+choice) or "nothing" (add, sub, neg, sums, casts and the ops that move entries need only
+shapes). Backward refuses when one of those was changed in place after the op ran; an
+array the VJP does not read may change freely. Claiming too little gives silently wrong
+gradients: tests/test_inplace_fuzz.py looks for exactly that.
 """
 from __future__ import annotations
 
