@@ -182,8 +182,11 @@ def generate_and_run_ours(rng, n_steps):
             else:
                 method = str(rng.choice(METHODS))
                 j = None
-                if method == "copy_tensor":
-                    j = _pick(rng, pool, lambda f: f.shape == e.shape)
+                if method == "copy_tensor":   # from another array: PyTorch's copy_ between
+                    # overlapping views of one array promises no result (NumPy copies first)
+                    j = _pick(rng, pool, lambda f: f.shape == e.shape and f.group != e.group)
+                    if j is None:
+                        continue
                 step = ("edit", method, i, float(rng.uniform(0.5, 1.5)), j,
                         bool(rng.random() < 0.75))     # True: under no_grad
             prog.steps.append(step)
@@ -279,6 +282,11 @@ def _apply_path(x, path):
     return x
 
 
+def _jump(old, new):
+    """The values of `new` exactly (old - old is 0), the gradient passed on to `old`."""
+    return new.detach().clone() + (old - old.detach())
+
+
 def run_reference(prog, pool):
     """PyTorch without in-place ops: each change becomes a jump of the values of every
     alias of the changed array, through which the gradient passes unchanged."""
@@ -299,12 +307,11 @@ def run_reference(prog, pool):
         new_base = bases[entry.group].detach().clone()
         with torch.no_grad():
             edit(_apply_path(new_base, entry.path), method, other)
-        old_base = bases[entry.group]
-        bases[entry.group] = old_base + (new_base - old_base).detach()
+        bases[entry.group] = _jump(bases[entry.group], new_base)
         for k, e in enumerate(pool[:len(ts)]):
             if e.group == entry.group:
                 new_value = _apply_path(new_base, e.path)
-                ts[k] = ts[k] + (new_value - ts[k]).detach() if e.grad else new_value.clone()
+                ts[k] = _jump(ts[k], new_value) if e.grad else new_value.clone()
     final_loss(torch, ts, prog.weights).backward()
     return ([t.detach().numpy().copy() for t in ts],
             [None if t.grad is None else t.grad.numpy() for t in leaves])
