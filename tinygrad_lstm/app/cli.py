@@ -257,9 +257,10 @@ def cmd_render(args) -> int:
 
 
 def cmd_paper(args) -> int:
-    from .paper import DEFAULTS, describe, report, run_paper
-    if args.forget_bias != 1.0 and args.model != "lstm":
-        raise UsageError(f"--forget-bias applies to --model lstm, not {args.model}")
+    from .paper import DEFAULTS, FORGET_BIAS, INPUT_BIAS, describe, report, run_paper
+    if (args.forget_bias, args.input_bias) != (FORGET_BIAS, INPUT_BIAS) and args.model != "lstm":
+        raise UsageError(f"--forget-bias and --input-bias apply to --model lstm, not "
+                         f"{args.model}")
     size = args.symbols if args.task == "order" else args.seq_len
     if args.task == "order" and args.seq_len:
         raise UsageError("--seq-len is for adding and longlag; order takes --symbols")
@@ -279,7 +280,7 @@ def cmd_paper(args) -> int:
     result = run_paper(args.task, args.model, seq_len=size, hidden=args.hidden,
                        batch=args.batch, lr=args.lr, max_sequences=args.max_sequences,
                        seed=args.seed, backend=args.backend, forget_bias=args.forget_bias,
-                       log=lambda line: print(line, flush=True))
+                       input_bias=args.input_bias, log=lambda line: print(line, flush=True))
     print(report(result))
     return 0
 

@@ -43,6 +43,12 @@ DEFAULTS = {"adding": dict(seq_len=100, hidden=16, batch=32, lr=0.01),
             "reber": dict(seq_len=0, hidden=16, batch=16, lr=0.01),
             "order": dict(seq_len=2, hidden=16, batch=32, lr=0.01),
             "longlag": dict(seq_len=100, hidden=32, batch=32, lr=0.01)}
+# The LSTM starts as the paper's does: the 1997 cell has no forget gate (it keeps its state
+# unless told otherwise), so the forget gates start open, f = sigmoid(5) ~ 0.993; and its
+# input gates start closed (the paper: biases -2, -4, -6 for its blocks), so that the cells
+# do not fill up with whatever comes before the inputs worth storing ("state drift").
+FORGET_BIAS = 5.0
+INPUT_BIAS = -3.0
 WINDOW = 2000          # the stopping rule looks at this many most recent training sequences
 
 
@@ -198,6 +204,17 @@ def outputs(model: SequenceModel, x: tl.Tensor) -> tl.Tensor:
     return model.head(out.reshape(steps * n, hidden)).reshape(steps, n, model.head.out_features)
 
 
+def set_input_bias(layer: tl.nn.LSTM, value: float) -> None:
+    """Bias every input gate of an LSTM layer to `value` at init (b_ii = value, b_hi = 0):
+    the paper's remedy for state drift, gates that open only for inputs worth storing."""
+    size = layer.hidden_size
+    for bias, v in ((layer.bias_ih_l0, value), (layer.bias_hh_l0, 0.0)):
+        array = bias.numpy().copy()
+        array[:size] = v
+        with tl.no_grad():
+            bias.copy_(bias.backend.asarray(array, dtype=bias.backend.dtype_name(bias.dtype)))
+
+
 def _stopped(task: PaperTask, recent: collections.deque, errors: collections.deque) -> bool:
     return len(recent) == WINDOW and all(recent) and float(np.mean(errors)) < task.max_error
 
@@ -205,17 +222,20 @@ def _stopped(task: PaperTask, recent: collections.deque, errors: collections.deq
 def run_paper(name: str, kind: str = "lstm", *, seq_len: int | None = None,
               hidden: int | None = None, batch: int | None = None, lr: float | None = None,
               max_sequences: int = 100_000, seed: int = 0, backend: Any = None,
-              forget_bias: float | None = 1.0, log: Callable[[str], None] | None = None,
-              log_every: float = 10.0) -> PaperResult:
+              forget_bias: float | None = FORGET_BIAS, input_bias: float | None = INPUT_BIAS,
+              log: Callable[[str], None] | None = None, log_every: float = 10.0) -> PaperResult:
     """Train `kind` (rnn, lstm, gru) on a task of the paper until its stopping rule holds or
     `max_sequences` training sequences have been seen, then test it. Defaults per task in
-    DEFAULTS; `log` (print, say) hears of progress every `log_every` seconds."""
+    DEFAULTS; an LSTM's gate biases as FORGET_BIAS and INPUT_BIAS say (None: PyTorch's
+    random biases); `log` (print, say) hears of progress every `log_every` seconds."""
     opts = {**DEFAULTS[name], **{k: v for k, v in dict(seq_len=seq_len, hidden=hidden,
                                                         batch=batch, lr=lr).items() if v}}
     gen = np.random.default_rng(seed)
     task = make_paper_task(name, opts["seq_len"], gen)
     model = SequenceModel(kind, task.input_size, opts["hidden"], task.output_size, generator=gen,
                           backend=backend, forget_bias=forget_bias if kind == "lstm" else None)
+    if kind == "lstm" and input_bias is not None:
+        set_input_bias(model.recurrent, input_bias)
     opt = optim.Adam(model.parameters(), lr=opts["lr"])
     recent, errors = collections.deque(maxlen=WINDOW), collections.deque(maxlen=WINDOW)
     start = last_log = time.perf_counter()

@@ -187,8 +187,14 @@ def _add_paper(sub) -> None:
                    "(default: 0.01)")
     p.add_argument("--max-sequences", type=int_in(1, 100_000_000), default=100_000,
                    help="give up after this many training sequences (default: 100000)")
-    p.add_argument("--forget-bias", type=float_in(-20, 20, none=True), default=1.0,
-                   help="LSTM: the forget gates' bias at init (default: 1)")
+    p.add_argument("--forget-bias", type=float_in(-20, 20, none=True), default=5.0,
+                   help="LSTM: the forget gates' bias at init; 5 starts them open, as the 1997 "
+                        "cell (no forget gate) keeps its state; 'none': PyTorch's random "
+                        "biases (default: 5)")
+    p.add_argument("--input-bias", type=float_in(-20, 20, none=True), default=-3.0,
+                   help="LSTM: the input gates' bias at init; -3 starts them closed, the "
+                        "paper's remedy for state drift; 'none': PyTorch's random biases "
+                        "(default: -3)")
     _common(p)
 
 
