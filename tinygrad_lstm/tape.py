@@ -221,8 +221,8 @@ def _run_vjp(rec: Record, out_cots: tuple) -> tuple:
     if rec.vjp is None:
         raise RuntimeError(
             f"backward: trying to backward through the graph a second time (op {describe(rec)}); "
-            f"its saved arrays were freed by the first backward. Pass retain_graph=True to the "
-            f"first backward (or to tl.grad) if you need to go through the graph again.")
+            f"its saved arrays were freed by an earlier backward (finished, or stopped by an "
+            f"error). Pass retain_graph=True to the first backward (or tl.grad) to go again.")
     return rec.vjp(*out_cots)
 
 
