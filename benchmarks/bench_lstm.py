@@ -328,6 +328,9 @@ def build_parser(prog=None, parser_class=argparse.ArgumentParser) -> argparse.Ar
                         help="add CuPy and PyTorch CUDA rows (default: off)")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc pass that measures saved memory (default: off)")
+    parser.add_argument("--threads", type=positive, default=None, metavar="N",
+                        help="cap NumPy's BLAS (threadpoolctl) and torch at N threads "
+                             "(default: as the environment says)")
     return parser
 
 
@@ -348,6 +351,8 @@ def main(argv=None, prog=None, parser_class=argparse.ArgumentParser) -> int:
         gc.enable()
     global torch, autograd
     torch, autograd = optional("torch"), optional("autograd")
+    if args.threads:
+        limit_threads(args.threads)
     print(f"machine: {machine()}")
     print(f"load average at start: {start_load}")
     peak = numpy_matmul_gflops()
@@ -376,6 +381,20 @@ def main(argv=None, prog=None, parser_class=argparse.ArgumentParser) -> int:
     for line in check_targets(results):
         print(line)
     return 0
+
+
+def limit_threads(threads: int) -> None:
+    """NumPy's BLAS (and SciPy's, which the numba kernels call) through threadpoolctl, torch
+    through set_num_threads. Loads SciPy's BLAS first, so the numba kernels' is capped too."""
+    if numba_ready():
+        import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba's np.dot calls)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        sys.exit("--threads needs threadpoolctl (pip install threadpoolctl, or make reference)")
+    threadpool_limits(limits=threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 def load() -> str:
