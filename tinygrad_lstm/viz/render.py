@@ -12,6 +12,7 @@ import multiprocessing
 import re
 import shutil
 import subprocess
+import sys
 from functools import lru_cache
 
 EXTRA = "pip install 'tinygrad-lstm[viz]'"
@@ -93,8 +94,10 @@ def _draw(send, source: str, fmt: str, engine: str) -> None:
 
 def _run_pygraphviz(source: str, fmt: str, engine: str, timeout: float | None) -> bytes:
     """pygraphviz lays out in-process, where it cannot be interrupted: with a timeout, it
-    runs in a forked child that is killed when the time is up."""
-    if timeout is None or "fork" not in multiprocessing.get_all_start_methods():
+    runs in a forked child that is killed when the time is up (on Linux; elsewhere forking
+    a process that has threads is not safe, so it runs here, bounded only by the node
+    limit, and a system Graphviz executable, always run with the timeout, is the cure)."""
+    if timeout is None or not sys.platform.startswith("linux"):   # fork is safe on Linux
         import pygraphviz
         return pygraphviz.AGraph(string=source).draw(format=fmt, prog=engine)
     context = multiprocessing.get_context("fork")
