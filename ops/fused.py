@@ -112,8 +112,8 @@ def lstm_layer(bk, x, h0, c0, w_ih, w_hh, *biases, reverse=False, input_grad=Tru
     hidden = w_hh.shape[1]
     rows = (steps * batch, 4 * hidden)
     gates = xp.matmul(xp.reshape(x, (steps * batch, n_in)), xp.permute_dims(w_ih, (1, 0)))
-    for b in biases:
-        gates += b
+    if biases:
+        gates += sum(biases[1:], biases[0])   # b_ih + b_hh first: one pass over the T*B rows
     gates = xp.reshape(gates, (steps, batch, 4 * hidden))      # a fresh array: ours to overwrite
     cs, tanh_cs, hs = (xp.empty((steps, batch, hidden), dtype=x.dtype) for _ in range(3))
     forward = bk.fused.get("lstm_scan_forward") or (lambda *a: scan_forward(bk, *a))
