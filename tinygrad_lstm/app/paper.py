@@ -201,7 +201,10 @@ def outputs(model: SequenceModel, x: tl.Tensor) -> tl.Tensor:
     before the readout: NumPy multiplies a stack of small matrices many times slower."""
     out, _ = model.recurrent(x)
     steps, n, hidden = out.shape
-    return model.head(out.reshape(steps * n, hidden)).reshape(steps, n, model.head.out_features)
+    y = model.head(out.reshape(steps * n, hidden))
+    if getattr(model, "skip", None) is not None:     # longlag: inputs reach the outputs too
+        y = y + model.skip(x.reshape(steps * n, x.shape[-1]))
+    return y.reshape(steps, n, model.head.out_features)
 
 
 def set_input_bias(layer: tl.nn.LSTM, value: float) -> None:
@@ -234,6 +237,9 @@ def run_paper(name: str, kind: str = "lstm", *, seq_len: int | None = None,
     task = make_paper_task(name, opts["seq_len"], gen)
     model = SequenceModel(kind, task.input_size, opts["hidden"], task.output_size, generator=gen,
                           backend=backend, forget_bias=forget_bias if kind == "lstm" else None)
+    if name == "longlag":   # the paper's net: "each layer has connections from all layers below"
+        model.skip = tl.nn.Linear(task.input_size, task.output_size, bias=False, generator=gen,
+                                  backend=backend)
     if kind == "lstm" and input_bias is not None:
         set_input_bias(model.recurrent, input_bias)
     opt = optim.Adam(model.parameters(), lr=opts["lr"])
