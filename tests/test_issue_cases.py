@@ -244,7 +244,7 @@ def test_errors_name_the_op_and_the_fix():
         t[1.0]
     with pytest.raises(ValueError, match="cannot split a 0-d tensor"):
         tl.split(tl.tensor(1.0), 1)
-    with pytest.raises(TypeError, match="split: expected an int, got float 2.0"):
+    with pytest.raises(TypeError, match="split: sections must be integers, got float 2.0"):
         tl.split(t, 2.0)
     with pytest.raises(TypeError, match="sum: axis must be integers"):
         tl.tensor(np.zeros((2, 2))).sum(axis=1.0)

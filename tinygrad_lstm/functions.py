@@ -2,14 +2,13 @@
 tensors (the operator forms live on Tensor), and tl.grad."""
 from __future__ import annotations
 
-import operator
 from typing import Any, Sequence
 
 import numpy as np
 
 from . import tape
 from .backends import Backend, get_backend
-from .tensor import Tensor, apply
+from .tensor import Tensor, _ints, apply
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
@@ -62,19 +61,11 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 
 def split(x: Tensor, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split as numpy.split: an int must divide the axis evenly; a list gives cut indices."""
-    sections = indices_or_sections
-    if isinstance(sections, (list, tuple)):
-        sections = tuple(_index_value("split", s) for s in sections)
+    if isinstance(indices_or_sections, (list, tuple)):
+        sections = _ints(indices_or_sections, "split", "cut indices")
     else:
-        sections = _index_value("split", sections)
-    return list(apply("split", (x,), {"sections": sections, "axis": _index_value("split", axis)}))
-
-
-def _index_value(name: str, value: Any) -> int:
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}") from None
+        sections = _ints((indices_or_sections,), "split", "sections")[0]
+    return list(apply("split", (x,), {"sections": sections, "axis": _ints((axis,), "split", "axis")[0]}))
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

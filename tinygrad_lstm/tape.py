@@ -57,8 +57,8 @@ class Record:
     outputs are weak references to Nodes (always a tuple, one per output), avals their
     (shape, dtype), kept for printing after an unused output is gone; vjp maps one
     cotangent per output to one per input and is dropped after backward; tags say where
-    the op ran ({"scope": "lstm.l0", "step": 3}); saved holds (position in inputs + outputs,
-    version counter, value when recorded) for what the VJP reads (`saves`: "inputs",
+    the op ran ({"scope": "lstm.l0", "step": 3}); saved holds (version counter, value when
+    recorded) for each array the VJP reads (`saves`: "inputs",
     "output", "nothing" or "all"), so backward can tell if one changed in place since.
     """
 
@@ -71,10 +71,9 @@ class Record:
         self.op, self.inputs, self.vjp, self.params, self.tags = op, inputs, vjp, params, tags
         self.outputs = tuple([weakref.ref(n) for n in outputs])
         self.avals = tuple([(n.shape, n.dtype) for n in outputs])
-        nodes, n = inputs + outputs, len(inputs)
-        reads = {"inputs": range(n), "output": range(n, len(nodes)), "nothing": ()}
-        self.saved = tuple([(k, nodes[k].version, nodes[k].version[0])
-                            for k in reads.get(saves, range(len(nodes)))])
+        read = inputs if saves == "inputs" else outputs if saves == "output" else \
+            () if saves == "nothing" else inputs + outputs
+        self.saved = tuple([(n.version, n.version[0]) for n in read])
         for k, node in enumerate(outputs):
             node.record, node.index = self, k
 
@@ -207,8 +206,10 @@ def check_saved(records: list[Record]) -> None:
     """Refuse, before any VJP runs, if an array a VJP reads was changed in place since its
     record was made (checked up front, so a failed backward leaves the graph whole)."""
     for rec in reversed(records):
-        for k, counter, seen in rec.saved:
+        for counter, seen in rec.saved:
             if counter[0] != seen:
+                nodes = rec.inputs + tuple([ref() for ref in rec.outputs])
+                k = next(k for k, n in enumerate(nodes) if n is not None and n.version is counter)
                 what = f"input {k}" if k < len(rec.inputs) else f"output {k - len(rec.inputs)}"
                 raise RuntimeError(
                     f"backward: {what} of op {describe(rec)} was modified in place after the "

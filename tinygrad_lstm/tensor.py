@@ -33,7 +33,7 @@ _grad_lock = threading.Lock()   # .grad accumulation is a read-modify-write; thr
 
 def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
     """Run the registered op `name` on tensors and record it when gradients are needed."""
-    opdef, params = OPS[name], params or {}
+    opdef, params = OPS[name], {} if params is None else params
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}: input {i} is a {type(t).__name__}, not a Tensor; wrap "
@@ -44,24 +44,29 @@ def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
         out, vjp = opdef.fn(bk, *arrays, **params)
     except Exception as error:   # the backend refused: say why in our words
         explain(name, arrays, params, error)
-    needs = tape.is_grad_enabled() and any(t.requires_grad for t in tensors)
     outs = out if isinstance(out, tuple) else (out,)
-    results = tuple(Tensor(o if bk.is_array(o) else bk.xp.asarray(o), bk) for o in outs)
+    results = tuple([Tensor(o if bk.is_array(o) else bk.xp.asarray(o), bk) for o in outs])
     if opdef.view:      # the output shares the input's array: and so its version counter
         for r in results:
             r._version = tensors[0]._version
-    if needs:
-        for r in results:
-            r._node = tape.Node(r.data.shape, r.data.dtype, True, r._version)
-        tags = tape.current_tags()
-        if tape.is_anomaly_enabled():
-            tags = {**tags, "where": tape.creation_site()}
-        rec = tape.Record(name, tuple(t._graph_node() for t in tensors),
-                          tuple(r._node for r in results), vjp, params, tags, opdef.saves)
-        if tape.is_anomaly_enabled():
-            for r in results:
-                tape.check_finite(r.data, rec, "the output")
+    if tape.is_grad_enabled() and any([t.requires_grad for t in tensors]):
+        _record(name, tensors, results, vjp, params, opdef.saves)
     return results if isinstance(out, tuple) else results[0]
+
+
+def _record(name: str, tensors: Sequence["Tensor"], results: tuple, vjp: Any, params: dict,
+            saves: str) -> None:
+    """Put the op on the tape: its results become nodes of the graph."""
+    for r in results:
+        r._node = tape.Node(r.data.shape, r.data.dtype, True, r._version)
+    tags, anomaly = tape.current_tags(), tape.is_anomaly_enabled()
+    if anomaly:
+        tags = {**tags, "where": tape.creation_site()}
+    rec = tape.Record(name, tuple([t._graph_node() for t in tensors]),
+                      tuple([r._node for r in results]), vjp, params, tags, saves)
+    if anomaly:
+        for r in results:
+            tape.check_finite(r.data, rec, "the output")
 
 
 class Tensor:
@@ -408,7 +413,8 @@ def _ints(values: Sequence[Any], op: str, what: str) -> tuple[int, ...]:
     try:
         return tuple(operator.index(v) for v in values)
     except TypeError:
-        raise TypeError(f"{op}: {what} must be integers, got {tuple(values)}") from None
+        bad = next(v for v in values if not hasattr(v, "__index__"))
+        raise TypeError(f"{op}: {what} must be integers, got {type(bad).__name__} {bad!r}") from None
 
 
 def _axis_param(axis: Any, op: str) -> Any:
