@@ -88,4 +88,5 @@ def format_tape(out: Tensor | list[Tensor]) -> str:
 
 
 def print_tape(out: Tensor | list[Tensor]) -> None:
+    """Print the Wengert list behind `out` (see format_tape)."""
     print(format_tape(out))

@@ -72,7 +72,9 @@ def _record(name: str, tensors: Sequence["Tensor"], results: tuple, vjp: Any, pa
 class Tensor:
     """A backend array with autodiff bookkeeping. Create with `tl.tensor(...)`."""
 
-    __slots__ = ("data", "backend", "_grad", "_node", "_version", "__weakref__")
+    __slots__ = {"data": "the backend array holding the values",
+                 "backend": "the Backend the array lives on (numpy, cupy, ...)",
+                 "_grad": None, "_node": None, "_version": None, "__weakref__": None}
     __array_priority__ = 100   # NumPy scalars on the left defer to our operators
 
     def __init__(self, data: Any, backend: Backend, requires_grad: bool = False) -> None:
@@ -92,6 +94,7 @@ class Tensor:
     # ---- autodiff state -------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        """Whether backward fills this tensor's .grad (settable on leaves)."""
         return self._node is not None and self._node.requires_grad
 
     @requires_grad.setter
@@ -109,6 +112,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor no recorded op made (inputs, parameters, detached tensors)."""
         return self._node is None or self._node.record is None
 
     @property
@@ -183,37 +187,45 @@ class Tensor:
     # ---- array facts and conversion ---------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The array's shape."""
         return tuple(self.data.shape)
 
     @property
     def dtype(self):
+        """The array's dtype."""
         return self.data.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of axes."""
         return self.data.ndim
 
     @property
     def size(self) -> int:
+        """The number of entries."""
         return int(np.prod(self.shape, dtype=np.int64))
 
     def __len__(self) -> int:
+        """len(a): the size of the first axis."""
         if not self.shape:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
     def __iter__(self):
+        """iter(a): the tensors a[0], a[1], ... (recorded like any index)."""
         if not self.shape:
             raise TypeError("iteration over a 0-d tensor; use .item()")
         return (self[i] for i in range(self.shape[0]))
 
     def __bool__(self) -> bool:
+        """bool(a) of a one-element tensor."""
         if self.size != 1:
             raise RuntimeError(f"bool() of a tensor of shape {self.shape} is ambiguous; use "
                                f"(t != 0).any()-style NumPy logic on t.numpy()")
         return bool(self.item())
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """numpy.asarray(a): a NumPy copy."""
         array = self.numpy()
         return array if dtype is None else array.astype(dtype)
 
@@ -324,17 +336,22 @@ class Tensor:
         raise TypeError(f"{op}: cannot combine a Tensor with {type(other).__name__}; wrap arrays "
                         f"with tl.tensor(...) first")
 
-    def __add__(self, o): return apply("add", (self, self._lift(o, "add")))
-    def __radd__(self, o): return apply("add", (self._lift(o, "add"), self))
-    def __sub__(self, o): return apply("sub", (self, self._lift(o, "sub")))
-    def __rsub__(self, o): return apply("sub", (self._lift(o, "sub"), self))
-    def __mul__(self, o): return apply("mul", (self, self._lift(o, "mul")))
-    def __rmul__(self, o): return apply("mul", (self._lift(o, "mul"), self))
-    def __truediv__(self, o): return apply("div", (self, self._lift(o, "div")))
-    def __rtruediv__(self, o): return apply("div", (self._lift(o, "div"), self))
-    def __matmul__(self, o): return apply("matmul", (self, self._lift(o, "matmul")))
-    def __rmatmul__(self, o): return apply("matmul", (self._lift(o, "matmul"), self))
-    def __neg__(self): return apply("neg", (self,))
+    def _binary(op: str, doc: str, swapped: bool = False):   # noqa: N805 (makes methods)
+        def method(self, other):
+            other = self._lift(other, op)
+            return apply(op, (other, self) if swapped else (self, other))
+        method.__doc__ = doc
+        return method
+
+    __add__, __radd__ = _binary("add", "a + b"), _binary("add", "b + a", swapped=True)
+    __sub__, __rsub__ = _binary("sub", "a - b"), _binary("sub", "b - a", swapped=True)
+    __mul__, __rmul__ = _binary("mul", "a * b"), _binary("mul", "b * a", swapped=True)
+    __truediv__, __rtruediv__ = _binary("div", "a / b"), _binary("div", "b / a", swapped=True)
+    __matmul__, __rmatmul__ = _binary("matmul", "a @ b"), _binary("matmul", "b @ a", swapped=True)
+
+    def __neg__(self) -> "Tensor":
+        """-a"""
+        return apply("neg", (self,))
 
     # Comparisons are elementwise, as in NumPy and PyTorch: a bool tensor, not recorded.
     __hash__ = object.__hash__   # still hashable by identity (optimizers key state by parameter)
@@ -347,16 +364,23 @@ class Tensor:
             check_inputs("compare", (self, other), False)   # raises, naming both backends
         return Tensor(self.backend.xp.asarray(fn(self.data, other.data)), self.backend)
 
-    def __eq__(self, o): return self._compare(o, operator.eq)
-    def __ne__(self, o): return self._compare(o, operator.ne)
+    def __eq__(self, other: Any) -> "Tensor":
+        """a == b, elementwise: a bool tensor (not recorded)."""
+        return self._compare(other, operator.eq)
+
+    def __ne__(self, other: Any) -> "Tensor":
+        """a != b, elementwise: a bool tensor (not recorded)."""
+        return self._compare(other, operator.ne)
 
     def __pow__(self, exponent: Any) -> "Tensor":
+        """a ** p for a Python number p."""
         if isinstance(exponent, bool) or not isinstance(exponent, numbers.Real):
             raise TypeError(f"pow: the exponent must be a Python number, got "
                             f"{type(exponent).__name__}; use tl.exp(y * tl.log(x)) for x ** y")
         return apply("pow", (self,), {"exponent": float(exponent)})
 
     def __getitem__(self, index: Any) -> "Tensor":
+        """a[index]: ints, slices, None, ... and integer arrays, as in NumPy."""
         return apply("getitem", (self,), {"index": _convert_index(self, index)})
 
     def sum(self, axis=None, keepdims: bool = False) -> "Tensor":

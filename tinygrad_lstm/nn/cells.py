@@ -122,6 +122,7 @@ class CellBase(Module):
                                dtype=dtype, backend=backend, generator=generator)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown by repr()."""
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
 
     def _prepare(self, x: Any, states: tuple, names: tuple[str, ...]) -> tuple[Tensor, list, bool]:
@@ -163,6 +164,7 @@ class RNNCell(CellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
+        """h' for input x (batch, input_size) or (input_size,) and state h (zeros when None)."""
         x, (h,), batched = self._prepare(x, (h,), ("h",))
         w, b = joined(self.weight_ih, self.weight_hh), joined_bias(self.bias_ih, self.bias_hh)
         return self._finish([rnn_step(x, h, w, b, self.nonlinearity)], batched)[0]
@@ -183,6 +185,7 @@ class LSTMCell(CellBase):
             set_forget_bias(self.bias_ih, self.bias_hh, hidden_size, forget_bias)
 
     def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        """(h', c') for input x and state (h, c) (zeros when None)."""
         x, (h, c), batched = self._prepare(x, _pair("LSTMCell", state), ("h", "c"))
         w, b = joined(self.weight_ih, self.weight_hh), joined_bias(self.bias_ih, self.bias_hh)
         h, c = self._finish(list(lstm_step(x, h, c, w, b)), batched)
@@ -195,6 +198,7 @@ class GRUCell(CellBase):
     _gates = 3
 
     def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
+        """h' for input x and state h (zeros when None)."""
         x, (h,), batched = self._prepare(x, (h,), ("h",))
         h = gru_step(x, h, self.weight_ih.T, self.weight_hh.T, self.bias_ih, self.bias_hh)
         return self._finish([h], batched)[0]

@@ -114,6 +114,7 @@ class Module:
                     yield (f"{mname}.{pname}" if mname else pname), p
 
     def parameters(self) -> list[Parameter]:
+        """Every parameter of this module and the modules below it, in order."""
         return [p for _, p in self.named_parameters()]
 
     # ---- state ----------------------------------------------------------------------
@@ -160,6 +161,7 @@ class Module:
 
     # ---- calling --------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation; every module defines its own (calling the module runs it)."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -168,6 +170,7 @@ class Module:
             return self.forward(*args, **kwargs)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown by repr() (none by default)."""
         return ""
 
     def __repr__(self) -> str:

@@ -42,6 +42,7 @@ class PeepholeLSTMCell(CellBase):
         self.weight_co = init.uniform((hidden_size,), bound, **opts)
 
     def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        """(h', c') for input x and state (h, c) (zeros when None)."""
         x, (h, c), batched = self._prepare(x, _pair("PeepholeLSTMCell", state), ("h", "c"))
         z = concat([x, h], axis=-1) @ joined(self.weight_ih, self.weight_hh)
         if self.bias:
@@ -69,6 +70,7 @@ class OriginalLSTMCell(CellBase):
     _gates = 3
 
     def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        """(h', c') for input x and state (h, c) (zeros when None)."""
         x, (h, c), batched = self._prepare(x, _pair("OriginalLSTMCell", state), ("h", "c"))
         z = concat([x, h], axis=-1) @ joined(self.weight_ih, self.weight_hh)
         if self.bias:

@@ -45,11 +45,13 @@ class CharDataset:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, seq_len: int, encoding: str = "utf-8") -> "CharDataset":
+        """A dataset of the text in a file."""
         with open(path, encoding=encoding) as f:
             return cls(f.read(), seq_len)
 
     @property
     def vocab_size(self) -> int:
+        """The number of distinct characters."""
         return len(self.vocab)
 
     def __len__(self) -> int:
@@ -57,15 +59,18 @@ class CharDataset:
         return len(self.data) - self.seq_len
 
     def encode(self, text: str) -> np.ndarray:
+        """Character indices of `text` (every character must be in the vocabulary)."""
         unknown = sorted(set(text) - set(self._index))
         if unknown:
             raise ValueError(f"CharDataset.encode: characters not in the vocabulary: {unknown}")
         return np.array([self._index[ch] for ch in text], dtype=np.int64)
 
     def decode(self, indices: Any) -> str:
+        """The text that character indices stand for."""
         return "".join(self.vocab[int(i)] for i in np.asarray(indices).reshape(-1))
 
     def one_hot(self, indices: np.ndarray, dtype: Any = "float32", backend: Any = None) -> Tensor:
+        """One-hot rows (..., vocab_size) for character indices."""
         bk = get_backend(backend)
         return Tensor(bk.asarray(np.eye(self.vocab_size, dtype=dtype)[indices]), bk)
 
