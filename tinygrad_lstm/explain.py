@@ -24,15 +24,24 @@ def check_inputs(name: str, tensors: Sequence[Any], float_only: bool) -> Any:
         if t.backend is not bk:
             raise TypeError(f"{name}: inputs live on different backends, '{bk.name}' and "
                             f"'{t.backend.name}'; move one with .to('{bk.name}') first")
-        if float_only and not bk.is_floating(t.data.dtype):
+        if t.data.dtype != dtype:
+            _dtype_error(name, tensors, float_only)
+    if float_only and not bk.is_floating(dtype):   # (one dtype for all, checked above)
+        _dtype_error(name, tensors, float_only)
+    return bk
+
+
+def _dtype_error(name: str, tensors: Sequence[Any], float_only: bool) -> NoReturn:
+    for t in tensors:
+        if float_only and not t.backend.is_floating(t.data.dtype):
             raise TypeError(f"{name}: needs floating-point input, got {describe_dtype(t)} of "
                             f"shape {t.shape}; convert with .float() or create it with "
                             f"dtype='float32'")
-        if t.data.dtype != dtype:
+        if t.data.dtype != tensors[0].data.dtype:
             raise TypeError(f"{name}: inputs have different dtypes, {describe_dtype(tensors[0])} "
                             f"and {describe_dtype(t)}; convert one with .float() (float32) "
                             f"or .double() (float64)")
-    return bk
+    raise AssertionError("unreachable")
 
 
 def _broadcast(name: str, shapes: list[tuple]) -> None:

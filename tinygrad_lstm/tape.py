@@ -237,9 +237,8 @@ def backward(roots: list[tuple[Node, Any]], retain_graph: bool = False) -> dict[
     records = reachable([node for node, _ in roots])
     check_saved(records)
     for rec in reversed(records):
-        nodes = [ref() for ref in rec.outputs]
-        out_cots = tuple([cot.pop(n, None) if n is not None else None for n in nodes])
-        if all(g is None for g in out_cots):
+        out_cots = tuple([cot.pop(ref(), None) for ref in rec.outputs])   # (a dead output: None)
+        if all([g is None for g in out_cots]):
             continue
         in_cots = _run_vjp(rec, out_cots)
         if hook is not None:

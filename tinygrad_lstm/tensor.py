@@ -50,23 +50,16 @@ def apply(name: str, tensors: Sequence["Tensor"], params: dict | None = None):
         for r in results:
             r._version = tensors[0]._version
     if tape.is_grad_enabled() and any([t.requires_grad for t in tensors]):
-        _record(name, tensors, results, vjp, params, opdef.saves)
-    return results if isinstance(out, tuple) else results[0]
-
-
-def _record(name: str, tensors: Sequence["Tensor"], results: tuple, vjp: Any, params: dict,
-            saves: str) -> None:
-    """Put the op on the tape: its results become nodes of the graph."""
-    for r in results:
-        r._node = tape.Node(r.data.shape, r.data.dtype, True, r._version)
-    tags, anomaly = tape.current_tags(), tape.is_anomaly_enabled()
-    if anomaly:
-        tags = {**tags, "where": tape.creation_site()}
-    rec = tape.Record(name, tuple([t._graph_node() for t in tensors]),
-                      tuple([r._node for r in results]), vjp, params, tags, saves)
-    if anomaly:
         for r in results:
+            r._node = tape.Node(r.data.shape, r.data.dtype, True, r._version)
+        tags, anomaly = tape.current_tags(), tape.is_anomaly_enabled()
+        if anomaly:
+            tags = {**tags, "where": tape.creation_site()}
+        rec = tape.Record(name, tuple([t._node or t._graph_node() for t in tensors]),
+                          tuple([r._node for r in results]), vjp, params, tags, opdef.saves)
+        for r in results if anomaly else ():
             tape.check_finite(r.data, rec, "the output")
+    return results if isinstance(out, tuple) else results[0]
 
 
 class Tensor:
