@@ -41,6 +41,13 @@ from .tensor import Tensor
 MAX_BYTES = 1 << 30   # default limit on what an archive may inflate to
 
 
+class StateDictError(KeyError):
+    """A missing or unexpected key in load_state_dict (a KeyError with a readable message)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 # ---- saving ---------------------------------------------------------------------------
 def _arrays(obj: Any, config: Mapping | None) -> dict[str, np.ndarray]:
     if hasattr(obj, "state_dict"):
@@ -313,7 +320,6 @@ def check_state(params: Mapping[str, Tensor], state: Mapping[str, Any], strict: 
     """Every entry of `state` checked against `params` and converted, ready for `assign`:
     (arrays, missing keys, unexpected keys). Raises, naming the key, `source` (the file) and
     the fix, on the first problem; nothing is changed either way."""
-    from .nn.module import StateDictError   # nn imports io; the error lives beside Module
     if not isinstance(state, Mapping):
         raise TypeError(f"{who}: expected a dict of arrays (a state_dict), got "
                         f"{type(state).__name__}")

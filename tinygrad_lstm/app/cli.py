@@ -15,7 +15,7 @@ from . import checks, learn, parser
 from . import experiments as ex
 from .checks import UsageError, check_memory, check_output
 from .parser import GRADFLOW_FORGET_BIAS, TASK_DEFAULTS, Parser
-from .plots import quiet_fontconfig, require
+from .plots import progress_bar, quiet_fontconfig
 
 PLOTS = (".png", ".svg", ".pdf")
 TEXT_BYTES_PER_CHAR = 40      # the text, its codes and the list they are made from
@@ -37,11 +37,6 @@ def check_backend(name: str) -> None:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise UsageError(f"--backend cupy is not available here ({reason}); use --backend "
                          f"numpy") from err
-
-
-def _bar(total: int, desc: str):
-    tqdm = require("tqdm")
-    return tqdm.tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True, leave=True)
 
 
 def _read_text(path: str, limit_gib: float) -> str:
@@ -103,7 +98,7 @@ def cmd_train(args) -> int:
                  "make one of them smaller or raise --max-memory")
     gen = np.random.default_rng(args.seed)
     model = ex.build_model(config, args.backend, gen, forget_bias=args.forget_bias)
-    with _bar(args.steps, f"{args.model} on {args.task}") as bar:
+    with progress_bar(args.steps, f"{args.model} on {args.task}") as bar:
         losses = ex.train(model, task, args.steps, args.lr, args.batch, gen, args.backend, bar=bar)
     final = ex.evaluate(model, task, 256, np.random.default_rng(args.seed + 1), args.backend)
     if args.save:                          # the model first: a plot that fails cannot lose it
@@ -188,7 +183,7 @@ def cmd_gradflow(args) -> int:
                                  backend=args.backend,
                                  forget_bias=args.forget_bias if kind == "lstm" else None)
         if args.train_steps:
-            with _bar(args.train_steps, f"training {kind}") as bar:
+            with progress_bar(args.train_steps, f"training {kind}") as bar:
                 ex.train(model, task, args.train_steps, 1e-2, 32, gen, args.backend, bar=bar)
         x, y = task.batch(args.batch, gen, args.backend)
         model = ex.copy_model(model, "float64", backend=args.backend)  # tiny norms stay > 0

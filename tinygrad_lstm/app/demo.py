@@ -50,11 +50,6 @@ class DemoConfig:
 QUICK = DemoConfig(seq_len=10, hidden=8, batch=16, steps=20, eval_batch=64, graph_steps=2)
 
 
-def _bar(total: int, desc: str):
-    tqdm = plots.require("tqdm")
-    return tqdm.tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True, leave=True)
-
-
 def _draw(model: ex.SequenceModel, x, y, path: Path, view: str, grads: bool, title: str) -> Path:
     """Run `model` on x with recording on and render the graph behind its loss."""
     out, _ = model(x)
@@ -74,7 +69,7 @@ def train_models(cfg: DemoConfig, task, backend: str, seed: int) -> tuple[dict, 
         model = ex.SequenceModel(kind, 2, cfg.hidden, 1, backend=backend, generator=gen,
                                  forget_bias=cfg.forget_bias if kind == "lstm" else None)
         start = time.perf_counter()
-        with _bar(cfg.steps, f"{kind:>4} on adding (T={cfg.seq_len})") as bar:
+        with plots.progress_bar(cfg.steps, f"{kind:>4} on adding (T={cfg.seq_len})") as bar:
             losses[kind] = ex.train(model, task, cfg.steps, cfg.lr, cfg.batch, gen, backend, bar=bar)
         seconds[kind] = time.perf_counter() - start
         models[kind] = model

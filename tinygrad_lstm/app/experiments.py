@@ -9,7 +9,6 @@ only; the command line adds progress bars (tqdm) and plots (matplotlib).
 from __future__ import annotations
 
 import copy
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path

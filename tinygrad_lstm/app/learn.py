@@ -14,7 +14,7 @@ import tinygrad_lstm as tl
 from . import checks
 from . import experiments as ex
 from .checks import UsageError, check_memory, check_output_folder, float_in, int_in
-from .plots import quiet_fontconfig
+from .plots import progress_bar, quiet_fontconfig
 
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 STUBS = Path("examples") / "exercises"
@@ -22,12 +22,7 @@ TRACE_FORGET_BIAS = 3.0
 
 
 # ---- options ----------------------------------------------------------------------------
-def _common(p, seed: bool = True) -> None:
-    from .parser import _common as common
-    common(p, seed=seed)
-
-
-def _add_trace(sub) -> None:
+def _add_trace(sub, common) -> None:
     p = sub.add_parser("trace", help="record gates and states at every step; plot them, the "
                                      "memory horizon and ||dh_T/dh_t|| by lag",
                        description="Run an RNN, a GRU and an LSTM (same size, same input: one "
@@ -47,10 +42,10 @@ def _add_trace(sub) -> None:
                    help="train each model on the adding problem this many updates first "
                         "(default: 0, at initialisation)")
     p.add_argument("--out", default="trace-out", help="output folder (default: trace-out)")
-    _common(p)
+    common(p)
 
 
-def _add_truncation(sub) -> None:
+def _add_truncation(sub, common) -> None:
     p = sub.add_parser("truncation", help="truncated BPTT: the cut graph, and the gradient's "
                                           "error against full BPTT as k grows",
                        description="Draw the unrolled graph of BPTT(k1, k2) with the cut edges "
@@ -70,7 +65,7 @@ def _add_truncation(sub) -> None:
     p.add_argument("--graph", type=int_in(1, 64), nargs=3, metavar=("STEPS", "K1", "K2"),
                    default=[8, 2, 4], help="the drawn example (default: 8 2 4)")
     p.add_argument("--out", default="truncation-out", help="output folder (default: truncation-out)")
-    _common(p)
+    common(p)
 
 
 def _add_exercise(sub) -> None:
@@ -91,9 +86,10 @@ def _add_exercise(sub) -> None:
                                      "examples/exercises here, else the source checkout's)")
 
 
-def add_parsers(sub) -> None:
-    _add_trace(sub)
-    _add_truncation(sub)
+def add_parsers(sub, common) -> None:
+    """Add the trace, truncation and exercise commands; `common(p)` adds the shared options."""
+    _add_trace(sub, common)
+    _add_truncation(sub, common)
     _add_exercise(sub)
 
 
@@ -119,9 +115,8 @@ def cmd_trace(args) -> int:
     task = ex.make_task("adding", args.seq_len)
     models, gen = _models(args, checks.KINDS)
     if args.train_steps:
-        from .cli import _bar
         for kind, model in models.items():
-            with _bar(args.train_steps, f"training {kind}") as bar:
+            with progress_bar(args.train_steps, f"training {kind}") as bar:
                 ex.train(model, task, args.train_steps, 1e-2, 32, gen, args.backend, bar=bar)
     x, _ = task.batch(1, np.random.default_rng(args.seed + 1), args.backend)
     out = Path(args.out)

@@ -210,7 +210,7 @@ def build_parser(bench: bool = True) -> Parser:
         _add_bench(sub)
     _add_demo(sub)
     _add_render(sub)
-    from .learn import add_parsers     # (learn.py uses this module's option helpers)
-    add_parsers(sub)
+    from .learn import add_parsers
+    add_parsers(sub, _common)
     _add_paper(sub)
     return parser

@@ -31,6 +31,12 @@ def require(module: str):
                           f"{EXTRA}") from err
 
 
+def progress_bar(total: int, desc: str):
+    """A tqdm progress bar counting training steps."""
+    tqdm = require("tqdm")
+    return tqdm.tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True, leave=True)
+
+
 # The Graphviz inside pygraphviz's wheel comes with its own, older fontconfig. Reading the
 # system's newer font configuration, it warns once per process about elements it does not
 # know, e.g. `Fontconfig warning: "/usr/share/fontconfig/conf.avail/05-reset-dirs-sample.conf",

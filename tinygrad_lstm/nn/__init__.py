@@ -7,7 +7,8 @@
 from . import functional, init, utils
 from .basic import Dropout, Embedding, Linear
 from .cells import LSTM_GATES, GRU_GATES, GRUCell, LSTMCell, RNNCell
-from .module import Module, Parameter, StateDictError
+from ..io import StateDictError
+from .module import Module, Parameter
 from .recurrent import GRU, LSTM, RNN
 from .variants import OriginalLSTMCell, PeepholeLSTMCell
 

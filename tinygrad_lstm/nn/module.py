@@ -48,13 +48,6 @@ class Parameter(Tensor):
         return "Parameter(" + super().__repr__() + ")"
 
 
-class StateDictError(KeyError):
-    """A missing or unexpected key in load_state_dict (a KeyError with a readable message)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
 class Module:
     """Base class: assign Parameters and Modules as attributes and they are registered."""
 
