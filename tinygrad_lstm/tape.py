@@ -231,8 +231,9 @@ def backward(roots: list[tuple[Node, Any]], retain_graph: bool = False) -> dict[
     """Reverse-mode sweep from (node, cotangent) pairs; returns the cotangents that reached
     nodes no record made (the leaves), by node."""
     cot: dict[Node, Any] = {}
+    sums: set[Node] = set()   # nodes whose cotangent is a sum made here (see _add)
     for node, g in roots:
-        cot[node] = g if node not in cot else cot[node] + g
+        _add(cot, sums, node, g)
     hook = _hook.get()
     records = reachable([node for node, _ in roots])
     check_saved(records)
@@ -247,5 +248,20 @@ def backward(roots: list[tuple[Node, Any]], retain_graph: bool = False) -> dict[
             rec.vjp = None
         for node, g in zip(rec.inputs, in_cots):
             if g is not None and node.requires_grad:
-                cot[node] = g if node not in cot else cot[node] + g
+                _add(cot, sums, node, g)
     return cot
+
+
+def _add(cot: dict, sums: set, node: Node, g: Any) -> None:
+    """cot[node] += g. A VJP's arrays may be views or shared, so the first sum is a new
+    array; it belongs to this sweep, and later terms add into it in place (a weight used
+    at every step of a long sequence gets T additions, not T new arrays)."""
+    if node not in cot:
+        cot[node] = g
+    elif node in sums:
+        total = cot[node]
+        total += g
+        cot[node] = total       # (the same array; a new object only for a NumPy scalar)
+    else:
+        cot[node] = cot[node] + g
+        sums.add(node)
