@@ -248,7 +248,10 @@ def backward(roots: list[tuple[Node, Any]], retain_graph: bool = False) -> dict[
             rec.vjp = None
         for node, g in zip(rec.inputs, in_cots):
             if g is not None and node.requires_grad:
-                _add(cot, sums, node, g)
+                if node in cot:
+                    _add(cot, sums, node, g)
+                else:
+                    cot[node] = g
     return cot
 
 
