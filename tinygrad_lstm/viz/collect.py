@@ -64,17 +64,11 @@ class ScanPart:
         self.part_of = part_of      # the tape record this stands for
         self.stands_for = outputs   # which of its outputs this part's outputs are (or None)
 
+    scope, step = tape.Record.scope, tape.Record.step   # read from tags, as a record's are
+
     @property
     def vjp(self):
         return self.part_of.vjp
-
-    @property
-    def scope(self) -> str:
-        return self.tags.get("scope", "")
-
-    @property
-    def step(self) -> int | None:
-        return self.tags.get("step")
 
 
 class _Table:
