@@ -46,3 +46,14 @@ CUPY_READY = _cupy_ready()
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     return request.param
+
+
+def run_cli(argv, capsys) -> tuple[int, str, str]:
+    """Run the command line in-process: (exit code, stdout, stderr)."""
+    from tinygrad_lstm.app import cli
+    try:
+        code = cli.main(argv)
+    except SystemExit as stop:
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -22,20 +22,11 @@ from tinygrad_lstm.app import experiments as ex
 pytest.importorskip("matplotlib")
 pytest.importorskip("tqdm")
 
-from conftest import CUPY_READY  # noqa: E402
+from conftest import CUPY_READY, run_cli as run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--steps", "3", "--batch", "4"]
 COMMANDS = ("train", "sample", "gradflow", "render", "bench", "demo")
-
-
-def run(argv, capsys) -> tuple[int, str, str]:
-    try:
-        code = cli.main(argv)
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def refused(argv, capsys) -> str:

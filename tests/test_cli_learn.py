@@ -7,20 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_lstm.app import cli
+from conftest import run_cli as run
 
 pytest.importorskip("matplotlib")
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(argv, capsys) -> tuple[int, str, str]:
-    try:
-        code = cli.main(argv)
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(autouse=True)
