@@ -17,10 +17,10 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
     bk = get_backend(backend)
     if isinstance(data, Tensor):
         data = data.numpy()
-    if bk.is_array(data) and bk.name != "numpy":
+    if bk.is_array(data) and not isinstance(data, np.ndarray):   # already on the device
         array = bk.xp.asarray(data, copy=True) if dtype is None else bk.xp.astype(data, bk.dtype(dtype))
         return Tensor(array, bk, requires_grad)
-    probe = np.asarray(data) if not bk.is_array(data) else data
+    probe = np.asarray(data)
     if probe.dtype == object or probe.dtype.kind in "USVMmc" or probe.dtype.names:
         raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data (NumPy "
                         f"infers dtype {probe.dtype}); pass real numbers of one shape")
